@@ -1,0 +1,350 @@
+// Package document holds the format-neutral types that the PDF and OFD packages share with the
+// CLI and the UI: an open Document (pages, rendering, text search, signatures), where a seal goes
+// (Placement), what signing needs (SignRequest) and what verification found (VerifyReport, whose
+// JSON form is the contract of `sealctl verify --json`, see docs/CLI.md).
+//
+// Formats register themselves (document/pdf, document/ofd) in init functions; import them for
+// their side effect, as image decoders are imported:
+//
+//	import _ "sealdesk/document/pdf"
+package document
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"sealdesk/signer"
+)
+
+// Format names a document format.
+type Format string
+
+const (
+	PDF Format = "pdf"
+	OFD Format = "ofd"
+)
+
+// MMPerPoint converts PDF points to millimetres.
+const MMPerPoint = 25.4 / 72
+
+// Rect is a rectangle in millimetres from the page's visible top-left corner (what a user
+// measures on paper): X grows right, Y grows down.
+type Rect struct {
+	X float64 `json:"x"`
+	Y float64 `json:"y"`
+	W float64 `json:"w"`
+	H float64 `json:"h"`
+}
+
+// Center returns the centre of r.
+func (r Rect) Center() (x, y float64) { return r.X + r.W/2, r.Y + r.H/2 }
+
+// Contains reports whether r fully contains o.
+func (r Rect) Contains(o Rect) bool {
+	return o.X >= r.X && o.Y >= r.Y && o.X+o.W <= r.X+r.W && o.Y+o.H <= r.Y+r.H
+}
+
+// Size is a page size in millimetres.
+type Size struct {
+	W float64 `json:"w"`
+	H float64 `json:"h"`
+}
+
+// Hit is one text search result: a 0-based page index and the matched text's box.
+type Hit struct {
+	Page int    `json:"page"`
+	Rect Rect   `json:"rect"`
+	Text string `json:"text"`
+}
+
+// SignatureInfo is what a document says about one of its signatures without verifying it:
+// enough to draw an overlay and list it.
+type SignatureInfo struct {
+	Index   int      `json:"index"`
+	Name    string   `json:"name"`
+	Profile string   `json:"profile"`
+	Pages   []int    `json:"pages"` // 0-based pages that show a widget or stamp
+	Rects   []Rect   `json:"rects"` // one per entry of Pages
+	Signer  string   `json:"signer,omitempty"`
+	Time    string   `json:"time,omitempty"`
+	Extra   []string `json:"extra,omitempty"`
+}
+
+// Document is an open PDF or OFD file. Implementations are safe for concurrent use.
+type Document interface {
+	Format() Format
+	NumPages() int
+	// PageSize is the visible size of page i (0-based), in millimetres, after rotation.
+	PageSize(i int) (Size, error)
+	// Render draws page i at dpi; it stops early when ctx is cancelled.
+	Render(ctx context.Context, i int, dpi float64) (image.Image, error)
+	// FindText returns every occurrence of query, in page order.
+	FindText(ctx context.Context, query string) ([]Hit, error)
+	// Signatures lists the signatures with their on-page rectangles.
+	Signatures() ([]SignatureInfo, error)
+	Close() error
+}
+
+// Placement says where one seal goes. Exactly one of the three modes is set:
+//   - Rect (with Page): the seal's box, mm from the page's top-left;
+//   - Keyword: the seal centred on each hit of Keyword (or only the Nth, 1-based) plus Offset;
+//   - CrossPage: a 骑缝章, the seal cut into strips over the right edge of pages
+//     FirstPage..LastPage (0-based, inclusive; LastPage -1 = last page), centred at Y.
+type Placement struct {
+	Page int   `json:"page"`
+	Rect *Rect `json:"rect,omitempty"`
+
+	Keyword    string  `json:"keyword,omitempty"`
+	Nth        int     `json:"nth,omitempty"` // 0 = every hit
+	OffsetX    float64 `json:"offsetX,omitempty"`
+	OffsetY    float64 `json:"offsetY,omitempty"`
+	SealW      float64 `json:"sealW,omitempty"` // 0 = the seal's own size
+	SealH      float64 `json:"sealH,omitempty"`
+	CrossPage  bool    `json:"crossPage,omitempty"`
+	FirstPage  int     `json:"firstPage,omitempty"`
+	LastPage   int     `json:"lastPage,omitempty"`
+	CrossPageY float64 `json:"crossPageY,omitempty"` // centre, mm from top; 0 = middle of the page
+}
+
+// Stamp is a resolved placement: one seal image (or one strip of it) on one page.
+type Stamp struct {
+	Page int  `json:"page"`
+	Rect Rect `json:"rect"` // where the whole seal picture is drawn (may reach past the page edge)
+	Clip Rect `json:"clip"` // visible part, relative to Rect's origin; zero = whole picture
+}
+
+// Profile names a signature profile.
+type Profile string
+
+const (
+	ProfilePAdES   Profile = "pades"
+	ProfilePDFGM   Profile = "pdf-gm"
+	ProfilePDFSES  Profile = "pdf-ses"
+	ProfileOFDSES4 Profile = "ofd-ses4"
+	ProfileOFDSES1 Profile = "ofd-ses1"
+)
+
+// Profiles lists every profile, in the order the CLI documents them.
+var Profiles = []Profile{ProfilePAdES, ProfilePDFGM, ProfilePDFSES, ProfileOFDSES4, ProfileOFDSES1}
+
+// FormatOf reports the format a profile applies to.
+func (p Profile) FormatOf() Format {
+	if strings.HasPrefix(string(p), "ofd") {
+		return OFD
+	}
+	return PDF
+}
+
+// SignRequest is everything signing a document needs.
+type SignRequest struct {
+	Profile    Profile
+	Identity   *signer.Identity
+	Seal       []byte // DER SES seal; required for SES profiles, gives the picture for the others
+	Picture    image.Image
+	PictureW   float64 // picture's physical size in mm (from the seal), used when a placement has none
+	PictureH   float64
+	Placements []Placement
+	Reason     string
+	Location   string
+	// TSA is an RFC 3161 time-stamp service URL; empty for none.
+	TSA string
+	// Certify makes the signature a certification (DocMDP) signature with this permission
+	// level (1, 2 or 3); 0 for an ordinary approval signature. PDF only.
+	Certify int
+	// Time overrides the signing time (tests); zero means now.
+	Time time.Time
+}
+
+// Verdict values shared by every report field.
+const (
+	OK         = "ok"
+	Failed     = "failed"
+	Unknown    = "unknown"
+	None       = "none"
+	Allowed    = "allowed"
+	Disallowed = "disallowed"
+)
+
+// Problem is one finding, with a stable machine-readable code.
+type Problem struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// SealReport describes an SES seal found in a signature.
+type SealReport struct {
+	ESID       string   `json:"esID"`
+	Name       string   `json:"name"`
+	Version    int      `json:"version"`
+	Type       int      `json:"type"`
+	ValidStart string   `json:"validStart"`
+	ValidEnd   string   `json:"validEnd"`
+	Maker      string   `json:"maker"`
+	Vendor     string   `json:"vendor,omitempty"`
+	Checks     string   `json:"checks"` // ok | failed | unknown
+	Problems   []string `json:"problems,omitempty"`
+}
+
+// SignatureReport is the verification result of one signature; see docs/CLI.md for the fields
+// external scripts depend on.
+type SignatureReport struct {
+	Index               int         `json:"index"`
+	Name                string      `json:"name,omitempty"`
+	Profile             string      `json:"profile"`
+	Integrity           string      `json:"integrity"`    // ok | failed
+	ChangesAfter        string      `json:"changesAfter"` // none | allowed | disallowed
+	Trust               string      `json:"trust"`        // ok | failed | unknown
+	Revocation          string      `json:"revocation"`   // ok | failed | unknown
+	Registry            string      `json:"registry,omitempty"`
+	Seal                *SealReport `json:"seal"`
+	Signer              string      `json:"signer"`
+	SignerCertSHA256    string      `json:"signerCertSHA256,omitempty"`
+	SignedAt            string      `json:"signedAt,omitempty"`
+	TimeSource          string      `json:"timeSource,omitempty"` // claimed | timestamp
+	CoversWholeDocument bool        `json:"coversWholeDocument"`
+	Covered             []string    `json:"covered,omitempty"` // byte ranges or package files
+	Changes             []string    `json:"changes,omitempty"` // what later revisions changed
+	Pages               []int       `json:"pages,omitempty"`
+	Rects               []Rect      `json:"rects,omitempty"`
+	Valid               bool        `json:"valid"`
+	Problems            []Problem   `json:"problems"`
+}
+
+// Decide sets Valid from the facts: integrity ok, changes not disallowed, trust ok, seal checks
+// passing (when there is a seal). Facts stay as they are; only the verdict is derived.
+func (s *SignatureReport) Decide() {
+	s.Valid = s.Integrity == OK && s.ChangesAfter != Disallowed && s.Trust == OK &&
+		(s.Seal == nil || s.Seal.Checks == OK)
+	if s.Problems == nil {
+		s.Problems = []Problem{}
+	}
+}
+
+// AddProblem records a finding.
+func (s *SignatureReport) AddProblem(code, format string, args ...any) {
+	s.Problems = append(s.Problems, Problem{Code: code, Message: fmt.Sprintf(format, args...)})
+}
+
+// VerifyReport is the verification result of a whole document.
+type VerifyReport struct {
+	File       string            `json:"file"`
+	Format     Format            `json:"format"`
+	Valid      bool              `json:"valid"`
+	Signatures []SignatureReport `json:"signatures"`
+	Uncovered  []string          `json:"uncovered"`
+	Problems   []Problem         `json:"problems,omitempty"`
+}
+
+// Decide sets Valid: at least one signature and every one valid.
+func (r *VerifyReport) Decide() {
+	if r.Signatures == nil {
+		r.Signatures = []SignatureReport{}
+	}
+	if r.Uncovered == nil {
+		r.Uncovered = []string{}
+	}
+	r.Valid = len(r.Signatures) > 0
+	for i := range r.Signatures {
+		r.Signatures[i].Decide()
+		r.Valid = r.Valid && r.Signatures[i].Valid
+	}
+}
+
+// VerifyOptions configures verification.
+type VerifyOptions struct {
+	// TrustPEM holds extra trust anchors (PEM bundle) for this run.
+	TrustPEM []byte
+	// SignerCertPEM supplies the signer certificate for bare signatures that carry none.
+	SignerCertPEM []byte
+	// Offline forbids network revocation checks (revocation is then "unknown").
+	Offline bool
+}
+
+// Handler is what a format registers.
+type Handler struct {
+	Format Format
+	// Sniff reports whether the first bytes of a file belong to this format.
+	Sniff func(head []byte) bool
+	// Open opens a document for preview.
+	Open func(path string) (Document, error)
+	// Sign signs in (size bytes) according to req and writes the whole output to out.
+	Sign func(ctx context.Context, in io.ReaderAt, size int64, req *SignRequest, out io.Writer) error
+	// Verify verifies every signature of in.
+	Verify func(ctx context.Context, in io.ReaderAt, size int64, opts *VerifyOptions) (*VerifyReport, error)
+}
+
+var (
+	mu       sync.RWMutex
+	handlers = map[Format]*Handler{}
+)
+
+// Register makes a format available. Formats call it from init; a nil field means unsupported.
+func Register(h *Handler) {
+	mu.Lock()
+	defer mu.Unlock()
+	if old, ok := handlers[h.Format]; ok {
+		// Parts of a format (preview, signing) may live in different packages: merge.
+		if h.Sniff == nil {
+			h.Sniff = old.Sniff
+		}
+		if h.Open == nil {
+			h.Open = old.Open
+		}
+		if h.Sign == nil {
+			h.Sign = old.Sign
+		}
+		if h.Verify == nil {
+			h.Verify = old.Verify
+		}
+	}
+	handlers[h.Format] = h
+}
+
+// ErrUnknownFormat is returned for files that no registered format recognises.
+var ErrUnknownFormat = errors.New("not a PDF or OFD file")
+
+// Detect sniffs the format of the file at path.
+func Detect(path string) (Format, *Handler, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", nil, err
+	}
+	defer f.Close()
+	head := make([]byte, 1024)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	mu.RLock()
+	defer mu.RUnlock()
+	names := make([]string, 0, len(handlers))
+	for k := range handlers {
+		names = append(names, string(k))
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		h := handlers[Format(k)]
+		if h.Sniff != nil && h.Sniff(head) {
+			return h.Format, h, nil
+		}
+	}
+	return "", nil, fmt.Errorf("%s: %w", filepath.Base(path), ErrUnknownFormat)
+}
+
+// HandlerFor returns the registered handler of a format.
+func HandlerFor(f Format) (*Handler, error) {
+	mu.RLock()
+	defer mu.RUnlock()
+	h, ok := handlers[f]
+	if !ok {
+		return nil, fmt.Errorf("format %q is not built in", string(f))
+	}
+	return h, nil
+}
