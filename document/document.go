@@ -153,8 +153,11 @@ type SignRequest struct {
 	PictureW   float64 // picture's physical size in mm (from the seal), used when a placement has none
 	PictureH   float64
 	Placements []Placement
-	Reason     string
-	Location   string
+	// Stamps are the resolved placements (SignFile fills them from Placements); format
+	// signers draw exactly these.
+	Stamps   []Stamp
+	Reason   string
+	Location string
 	// TSA is an RFC 3161 time-stamp service URL; empty for none.
 	TSA string
 	// Certify makes the signature a certification (DocMDP) signature with this permission

@@ -62,6 +62,20 @@ func SignFile(ctx context.Context, inPath, outPath string, req *SignRequest) err
 	if h.Sign == nil {
 		return fmt.Errorf("signing %s files is not built in", format)
 	}
+	if len(req.Stamps) == 0 {
+		var pages Pages
+		if NeedsPages(req.Placements) {
+			doc, err := OpenFile(inPath)
+			if err != nil {
+				return err
+			}
+			defer doc.Close()
+			pages = doc
+		}
+		if req.Stamps, err = ResolvePlacements(ctx, pages, req.Placements, req.PictureW, req.PictureH); err != nil {
+			return err
+		}
+	}
 	in, err := os.Open(inPath)
 	if err != nil {
 		return err
