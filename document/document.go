@@ -207,7 +207,7 @@ type SignatureReport struct {
 	ChangesAfter        string      `json:"changesAfter"` // none | allowed | disallowed
 	Trust               string      `json:"trust"`        // ok | failed | unknown
 	Revocation          string      `json:"revocation"`   // ok | failed | unknown
-	Registry            string      `json:"registry,omitempty"`
+	Registry            string      `json:"registry,omitempty"` // ok | failed | unknown; empty when no hub was asked
 	Seal                *SealReport `json:"seal"`
 	Signer              string      `json:"signer"`
 	SignerCertSHA256    string      `json:"signerCertSHA256,omitempty"`
@@ -223,10 +223,11 @@ type SignatureReport struct {
 }
 
 // Decide sets Valid from the facts: integrity ok, changes not disallowed, trust ok, seal checks
-// passing (when there is a seal). Facts stay as they are; only the verdict is derived.
+// passing (when there is a seal), and the registry not saying the seal was out of force (when a hub
+// was asked). Facts stay as they are; only the verdict is derived.
 func (s *SignatureReport) Decide() {
 	s.Valid = s.Integrity == OK && s.ChangesAfter != Disallowed && s.Trust == OK &&
-		(s.Seal == nil || s.Seal.Checks == OK)
+		(s.Seal == nil || s.Seal.Checks == OK) && s.Registry != Failed
 	if s.Problems == nil {
 		s.Problems = []Problem{}
 	}
