@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"sealdesk/document"
+)
+
+func init() {
+	Register(&Command{
+		Path:  []string{"verify"},
+		Usage: "FILE [--json] [--trust ROOTS.pem] [--cert SIGNER.pem] [--hub URL] [--offline]",
+		Short: "verify every signature of a PDF or OFD file",
+		Run:   runVerify,
+	})
+}
+
+// registryCheck, when set (by the hub integration), adds the registry facts to a report.
+var registryCheck func(ctx context.Context, hubURL string, rep *document.VerifyReport) error
+
+func runVerify(ctx context.Context, env *Env) error {
+	fs := FlagSet(env, "verify", "FILE [--json] [--trust ROOTS.pem] [--cert SIGNER.pem] [--hub URL] [--offline]")
+	asJSON := fs.Bool("json", false, "print the report as one JSON object (docs/CLI.md)")
+	trust := fs.String("trust", "", "PEM `file` of extra trust anchors for this run")
+	cert := fs.String("cert", "", "PEM `file` with the signer certificate, for bare signatures that carry none")
+	hubURL := fs.String("hub", os.Getenv("SEALDESK_HUB"), "seal registry `URL`: adds each seal's registry status")
+	offline := fs.Bool("offline", false, "no network revocation checks (revocation is reported unknown)")
+	args, err := Parse(fs, env.Args)
+	if err != nil {
+		return err
+	}
+	if len(args) != 1 {
+		return Usagef("verify takes one FILE (got %d arguments)", len(args))
+	}
+	opts := &document.VerifyOptions{Offline: *offline}
+	if *trust != "" {
+		if opts.TrustPEM, err = os.ReadFile(*trust); err != nil {
+			return Usagef("cannot read the trust anchors: %v", err)
+		}
+	}
+	if *cert != "" {
+		if opts.SignerCertPEM, err = os.ReadFile(*cert); err != nil {
+			return Usagef("cannot read the signer certificate: %v", err)
+		}
+	}
+	rep, err := document.VerifyFile(ctx, args[0], opts)
+	if err != nil {
+		return Usagef("%v", err)
+	}
+	if *hubURL != "" {
+		if registryCheck == nil {
+			return Usagef("--hub: the hub client is not built in")
+		}
+		if err := registryCheck(ctx, *hubURL, rep); err != nil {
+			rep.Problems = append(rep.Problems, document.Problem{Code: "registry-unreachable", Message: err.Error()})
+		}
+		rep.Decide()
+	}
+	if *asJSON {
+		if err := PrintJSON(env.Stdout, rep); err != nil {
+			return err
+		}
+	} else {
+		printReport(env.Stdout, rep)
+	}
+	if !rep.Valid {
+		return Silent(ExitNo)
+	}
+	return nil
+}
+
+func printReport(w io.Writer, rep *document.VerifyReport) {
+	fmt.Fprintf(w, "%s (%s): %d signature(s)\n", rep.File, strings.ToUpper(string(rep.Format)), len(rep.Signatures))
+	for _, s := range rep.Signatures {
+		verdict := "VALID"
+		if !s.Valid {
+			verdict = "NOT VALID"
+		}
+		fmt.Fprintf(w, "\nsignature %d: %s  [%s]\n", s.Index+1, verdict, s.Profile)
+		if s.Name != "" {
+			fmt.Fprintf(w, "  field:         %s\n", s.Name)
+		}
+		fmt.Fprintf(w, "  signer:        %s\n", s.Signer)
+		if s.SignedAt != "" {
+			fmt.Fprintf(w, "  signed at:     %s (%s)\n", s.SignedAt, orDash(s.TimeSource))
+		}
+		fmt.Fprintf(w, "  integrity:     %s\n", s.Integrity)
+		fmt.Fprintf(w, "  changes after: %s\n", s.ChangesAfter)
+		fmt.Fprintf(w, "  trust:         %s (revocation %s)\n", s.Trust, orDash(s.Revocation))
+		if s.Registry != "" {
+			fmt.Fprintf(w, "  registry:      %s\n", s.Registry)
+		}
+		if s.Seal != nil {
+			fmt.Fprintf(w, "  seal:          %s %q v%d, valid %s – %s, checks %s\n", s.Seal.ESID, s.Seal.Name,
+				s.Seal.Version, s.Seal.ValidStart, s.Seal.ValidEnd, s.Seal.Checks)
+		}
+		fmt.Fprintf(w, "  covers whole document: %v\n", s.CoversWholeDocument)
+		for _, p := range s.Problems {
+			fmt.Fprintf(w, "  ! %s: %s\n", p.Code, p.Message)
+		}
+	}
+	if len(rep.Uncovered) > 0 {
+		fmt.Fprintf(w, "\nnot covered by any signature:\n")
+		for _, u := range rep.Uncovered {
+			fmt.Fprintf(w, "  %s\n", u)
+		}
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintf(w, "! %s: %s\n", p.Code, p.Message)
+	}
+	if rep.Valid {
+		fmt.Fprintln(w, "\nresult: every signature is valid")
+	} else if len(rep.Signatures) == 0 {
+		fmt.Fprintln(w, "\nresult: the document has no signature")
+	} else {
+		fmt.Fprintln(w, "\nresult: NOT every signature is valid")
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
