@@ -23,7 +23,9 @@ type SyntaxError struct {
 	Msg    string
 }
 
-func (e *SyntaxError) Error() string { return fmt.Sprintf("PDF syntax error at byte %d: %s", e.Offset, e.Msg) }
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("PDF syntax error at byte %d: %s", e.Offset, e.Msg)
+}
 
 type lexer struct {
 	r      io.ReaderAt
