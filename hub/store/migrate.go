@@ -1,0 +1,134 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// migrations are applied in order, each once, each in its own transaction; schema_migrations
+// remembers the last applied version. Never edit a released migration: append a new one.
+// {{SERIAL}} and {{BLOB}} are replaced per database.
+var migrations = []string{
+	// 1: the initial schema.
+	`CREATE TABLE orgs (
+		id TEXT PRIMARY KEY,
+		name TEXT NOT NULL,
+		uscc TEXT NOT NULL UNIQUE,
+		created BIGINT NOT NULL
+	);
+	CREATE TABLE credentials (
+		hash TEXT PRIMARY KEY,
+		org_id TEXT NOT NULL,
+		role TEXT NOT NULL,
+		label TEXT NOT NULL,
+		created BIGINT NOT NULL,
+		revoked BIGINT NOT NULL DEFAULT 0
+	);
+	CREATE TABLE seals (
+		es_id TEXT PRIMARY KEY,
+		org_id TEXT NOT NULL REFERENCES orgs(id),
+		name TEXT NOT NULL,
+		filing_no TEXT NOT NULL UNIQUE,
+		owner_uscc TEXT NOT NULL,
+		valid_start BIGINT NOT NULL,
+		valid_end BIGINT NOT NULL,
+		seal_der {{BLOB}},
+		status TEXT NOT NULL,
+		status_reason TEXT NOT NULL,
+		status_at BIGINT NOT NULL,
+		filed_at BIGINT NOT NULL,
+		changed_seq BIGINT NOT NULL DEFAULT 0
+	);
+	CREATE INDEX seals_org ON seals (org_id, es_id);
+	CREATE TABLE seal_certs (
+		es_id TEXT NOT NULL REFERENCES seals(es_id),
+		sha256 TEXT NOT NULL,
+		der {{BLOB}} NOT NULL,
+		PRIMARY KEY (es_id, sha256)
+	);
+	CREATE INDEX seal_certs_sha ON seal_certs (sha256);
+	CREATE TABLE seal_events (
+		seq {{SERIAL}},
+		es_id TEXT NOT NULL REFERENCES seals(es_id),
+		status TEXT NOT NULL,
+		reason TEXT NOT NULL,
+		at BIGINT NOT NULL,
+		actor TEXT NOT NULL
+	);
+	CREATE INDEX seal_events_es ON seal_events (es_id, seq);
+	CREATE INDEX seal_events_at ON seal_events (at);
+	CREATE TABLE records (
+		seq {{SERIAL}},
+		org_id TEXT NOT NULL,
+		id TEXT NOT NULL,
+		seal_id TEXT NOT NULL,
+		cert_sha256 TEXT NOT NULL,
+		doc_alg TEXT NOT NULL,
+		doc_digest TEXT NOT NULL,
+		doc_name TEXT NOT NULL,
+		pages TEXT NOT NULL,
+		signed_at BIGINT NOT NULL,
+		client TEXT NOT NULL,
+		body_hash TEXT NOT NULL,
+		received_at BIGINT NOT NULL,
+		UNIQUE (org_id, id)
+	);
+	CREATE INDEX records_digest ON records (doc_digest);
+	CREATE INDEX records_org_seq ON records (org_id, seq);
+	CREATE TABLE audit (
+		seq {{SERIAL}},
+		org_id TEXT NOT NULL,
+		at BIGINT NOT NULL,
+		actor TEXT NOT NULL,
+		action TEXT NOT NULL,
+		target TEXT NOT NULL,
+		detail TEXT NOT NULL
+	);
+	CREATE INDEX audit_org_seq ON audit (org_id, seq);`,
+}
+
+func (s *sqlStore) ddl(m string) string {
+	if s.dialect == postgresDialect {
+		return strings.NewReplacer("{{SERIAL}}", "BIGSERIAL PRIMARY KEY", "{{BLOB}}", "BYTEA").Replace(m)
+	}
+	return strings.NewReplacer("{{SERIAL}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{BLOB}}", "BLOB").Replace(m)
+}
+
+// migrate brings the schema up to date. On PostgreSQL an advisory lock keeps two hubs starting
+// at once from applying the same migration twice; SQLite's immediate transactions do the same.
+func (s *sqlStore) migrate(ctx context.Context) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if s.dialect == postgresDialect {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(80680010)`); err != nil {
+				return fmt.Errorf("migration lock: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT NOT NULL)`); err != nil {
+			return fmt.Errorf("migrations table: %w", err)
+		}
+		var v sql.NullInt64
+		if err := tx.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v); err != nil {
+			return err
+		}
+		cur := int(v.Int64)
+		if cur > len(migrations) {
+			return fmt.Errorf("database schema version %d is newer than this sealhub knows (%d): upgrade sealhub", cur, len(migrations))
+		}
+		for i := cur; i < len(migrations); i++ {
+			for _, stmt := range strings.Split(s.ddl(migrations[i]), ";") {
+				if strings.TrimSpace(stmt) == "" {
+					continue
+				}
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("migration %d: %w", i+1, err)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, i+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
