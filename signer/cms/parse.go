@@ -59,7 +59,9 @@ type SignerInfo struct {
 }
 
 // Attr returns the values of the first signed attribute of type oid.
-func (si *SignerInfo) Attr(oid asn1.ObjectIdentifier) ([][]byte, bool) { return findAttr(si.SignedAttrs, oid) }
+func (si *SignerInfo) Attr(oid asn1.ObjectIdentifier) ([][]byte, bool) {
+	return findAttr(si.SignedAttrs, oid)
+}
 
 // UnsignedAttr returns the values of the first unsigned attribute of type oid.
 func (si *SignerInfo) UnsignedAttr(oid asn1.ObjectIdentifier) ([][]byte, bool) {

@@ -76,6 +76,8 @@ type Options struct {
 	TSA Timestamper
 	// TSADigest is the digest sent to the TSA; "" = Digest.
 	TSADigest signer.DigestAlgorithm
+	// NoCertificates leaves SignedData.certificates out (RFC 3161 tokens for certReq=false).
+	NoCertificates bool
 }
 
 // Errors callers can test for with errors.Is.
@@ -129,12 +131,29 @@ func (o *Options) plan() (*signPlan, error) {
 // Sign makes a detached SignedData over content whose digest (made with o.Digest) the caller
 // has computed, so that any amount of content can be streamed. It returns DER.
 func Sign(ctx context.Context, digest []byte, o Options) ([]byte, error) {
+	return sign(ctx, digest, nil, nil, o)
+}
+
+// SignEncapsulated makes a SignedData that carries content (of type contentType, e.g.
+// OIDTSTInfo for a time-stamp token) inside encapContentInfo. The content-type attribute is
+// contentType; o.Style only chooses the outer ContentInfo OID.
+func SignEncapsulated(ctx context.Context, contentType asn1.ObjectIdentifier, content []byte, o Options) ([]byte, error) {
+	if content == nil {
+		content = []byte{}
+	}
+	return sign(ctx, nil, contentType, content, o)
+}
+
+func sign(ctx context.Context, digest []byte, eType asn1.ObjectIdentifier, eContent []byte, o Options) ([]byte, error) {
 	p, err := o.plan()
 	if err != nil {
 		return nil, err
 	}
 	if o.Identity.Signer == nil {
 		return nil, ErrNoSigner
+	}
+	if eContent != nil {
+		digest, _ = Sum(p.digest, eContent)
 	}
 	h, _ := p.digest.New()
 	if len(digest) != h.Size() {
@@ -147,6 +166,9 @@ func Sign(ctx context.Context, digest []byte, o Options) ([]byte, error) {
 	dataOID := OIDData
 	if st == GM {
 		dataOID = OIDGMData
+	}
+	if eType != nil {
+		dataOID = eType
 	}
 	digestOID, _ := DigestOID(p.digest)
 
@@ -208,12 +230,21 @@ func Sign(ctx context.Context, digest []byte, o Options) ([]byte, error) {
 			b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignedData
 				b.AddASN1Int64(1)
 				b.AddASN1(casn1.SET, func(b *cryptobyte.Builder) { addAlgID(b, digestOID, nil) })
-				b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(dataOID) })
-				b.AddASN1(casn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-					for _, c := range certs {
-						b.AddBytes(c.Raw)
+				b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
+					b.AddASN1ObjectIdentifier(dataOID)
+					if eContent != nil {
+						b.AddASN1(casn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+							b.AddASN1OctetString(eContent)
+						})
 					}
 				})
+				if !o.NoCertificates {
+					b.AddASN1(casn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+						for _, c := range certs {
+							b.AddBytes(c.Raw)
+						}
+					})
+				}
 				b.AddASN1(casn1.SET, func(b *cryptobyte.Builder) {
 					b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignerInfo
 						b.AddASN1Int64(1)

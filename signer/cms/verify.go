@@ -184,8 +184,8 @@ func (sd *SignedData) Verify(contentDigest []byte, opts VerifyOptions) *Result {
 	}
 
 	// Signed attributes or none.
-	var signedMsg []byte  // the message whose signature is checked (DER attrs or content)
-	var msgDigest []byte  // or, for RSA/ECDSA without attributes, its digest
+	var signedMsg []byte // the message whose signature is checked (DER attrs or content)
+	var msgDigest []byte // or, for RSA/ECDSA without attributes, its digest
 	if si.RawSignedAttrs != nil {
 		signedMsg = si.RawSignedAttrs
 		sd.checkAttributes(r, si, d, contentDigest, cert, opts)

@@ -15,6 +15,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -132,7 +133,13 @@ func Certify(key crypto.Signer, t Template, parent *Pair) (*Pair, error) {
 		tmpl.KeyUsage = smx509.KeyUsageDigitalSignature | smx509.KeyUsageContentCommitment
 	case TSA:
 		tmpl.KeyUsage = smx509.KeyUsageDigitalSignature | smx509.KeyUsageContentCommitment
-		tmpl.ExtKeyUsage = []smx509.ExtKeyUsage{smx509.ExtKeyUsageTimeStamping}
+		// RFC 3161 §2.3: the EKU must be critical (OpenSSL's ts -verify insists); Go writes
+		// ExtKeyUsage non-critical, so the extension is supplied explicitly.
+		tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, pkix.Extension{
+			Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: true,
+			// SEQUENCE { id-kp-timeStamping 1.3.6.1.5.5.7.3.8 }
+			Value: []byte{0x30, 0x0a, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x08},
+		})
 	case OCSP:
 		tmpl.KeyUsage = smx509.KeyUsageDigitalSignature
 		tmpl.ExtKeyUsage = []smx509.ExtKeyUsage{smx509.ExtKeyUsageOCSPSigning}
