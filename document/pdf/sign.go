@@ -1,0 +1,507 @@
+package pdf
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"time"
+
+	"sealdesk/document"
+	"sealdesk/signer"
+	"sealdesk/signer/cms"
+	"sealdesk/signer/ses"
+	"sealdesk/signer/tsa"
+)
+
+// Signature dictionary values per profile (docs/pdf.md D4).
+const (
+	FilterPPKLite     = "Adobe.PPKLite"
+	SubFilterCAdES    = "ETSI.CAdES.detached"
+	SubFilterPKCS7    = "adbe.pkcs7.detached"
+	SubFilterPKCS7SHA = "adbe.pkcs7.sha1"
+	SubFilterRSASHA1  = "adbe.x509.rsa_sha1"
+	SubFilterRFC3161  = "ETSI.RFC3161"
+	// SubFilterSES marks a GB/T 38540 SES_Signature in /Contents. No public specification or
+	// sample names one (vendors use private handler names; see docs/pdf-ses.md), so SealDesk
+	// writes this documented name under the usual /Filter /Adobe.PPKLite, and the verifier
+	// recognises SES by parsing /Contents, never by this name.
+	SubFilterSES = "GB38540.SES"
+)
+
+// ErrEncrypted is returned for encrypted input documents.
+var ErrEncrypted = errors.New("the PDF is encrypted; SealDesk signs only unencrypted PDFs (remove the password protection first)")
+
+// SignError names the input problem that prevents signing.
+type SignError struct{ Msg string }
+
+func (e *SignError) Error() string { return e.Msg }
+
+func signErr(format string, args ...any) error { return &SignError{Msg: fmt.Sprintf(format, args...)} }
+
+// Sign appends a signed incremental update to the PDF in (size bytes) and writes the whole
+// result to out: the original bytes unchanged, then the new objects, xref and trailer. The
+// digest is computed while the bytes are written (one pass over the input, nothing of the
+// document kept in memory): the original part is hashed as it is copied to out, the increment
+// (small: widgets, seal image, signature dictionary) is built in memory with its placeholders
+// before anything is written, so the /ByteRange is known in advance, and the part after
+// /Contents is hashed before the container is built. What is hashed is exactly what is written.
+func Sign(ctx context.Context, in io.ReaderAt, size int64, req *document.SignRequest, out io.Writer) error {
+	rd, err := NewReader(in, size)
+	if err != nil {
+		return fmt.Errorf("cannot read the PDF: %w", err)
+	}
+	if rd.Repaired {
+		return signErr("the PDF's cross-reference table is broken (%v); repair the file (e.g. qpdf in.pdf out.pdf) before signing", rd.RepairErr)
+	}
+	v := rd.Final
+	if v.Trailer["Encrypt"] != nil {
+		return ErrEncrypted
+	}
+	if req.Identity == nil || req.Identity.Certificate == nil {
+		return signErr("no signer identity with a certificate was given")
+	}
+	pages, err := v.Pages()
+	if err != nil {
+		return fmt.Errorf("cannot read the page tree: %w", err)
+	}
+	cat, catRef, err := v.Catalog()
+	if err != nil {
+		return err
+	}
+	when := req.Time
+	if when.IsZero() {
+		when = time.Now()
+	}
+
+	existing := signatureFields(v)
+	signedCount := 0
+	for _, f := range existing {
+		if f.Value != nil {
+			signedCount++
+		}
+	}
+	if p := docMDPPermission(v); p == 1 {
+		return signErr("the document is certified with DocMDP P=1 (no changes allowed); another signature would break the certification")
+	}
+	if req.Certify != 0 {
+		if req.Certify < 1 || req.Certify > 3 {
+			return signErr("certification level %d is not 1, 2 or 3", req.Certify)
+		}
+		if signedCount > 0 {
+			return signErr("a certification (DocMDP) signature must be the document's first signature; this PDF already has %d", signedCount)
+		}
+	}
+
+	cont, subFilter, err := containerFor(req, when)
+	if err != nil {
+		return err
+	}
+
+	inc := newIncrement(v, size)
+	sigRef := inc.alloc()
+	inc.sigNum = sigRef.Num
+	inc.contentsSz = cont.MaxSize()
+	fieldRef := inc.alloc()
+
+	pic := req.Picture
+	if pic == nil && len(req.Stamps) > 0 && len(req.Seal) > 0 {
+		if seal, err := ses.ParseSeal(req.Seal); err == nil {
+			pic, _ = ses.DecodePicture(seal)
+		}
+	}
+	if pic == nil && len(req.Stamps) > 0 {
+		return signErr("the seal placement needs a seal picture (none given and none decodable from the seal)")
+	}
+
+	name := uniqueFieldName(existing, "Seal")
+	field := Dict{"FT": Name("Sig"), "T": EncodeText(name), "V": sigRef}
+	var widgets []Ref
+	pageAnnots := map[int][]Ref{}
+	if len(req.Stamps) == 0 {
+		// Invisible signature: a zero-size widget on the first page.
+		if len(pages) == 0 {
+			return signErr("the PDF has no pages")
+		}
+		inv := Dict{"Type": Name("Annot"), "Subtype": Name("Widget"), "Rect": Array{Int(0), Int(0), Int(0), Int(0)}, "F": Int(132), "P": pages[0].Ref}
+		for k, x := range inv {
+			field[k] = x
+		}
+		widgets = append(widgets, fieldRef)
+		pageAnnots[0] = append(pageAnnots[0], fieldRef)
+	} else {
+		img, err := imageXObject(inc, pic)
+		if err != nil {
+			return err
+		}
+		for i, st := range req.Stamps {
+			if st.Page < 0 || st.Page >= len(pages) {
+				return signErr("stamp %d: page %d does not exist (the document has %d pages)", i+1, st.Page+1, len(pages))
+			}
+			if st.Rect.W <= 0 || st.Rect.H <= 0 {
+				return signErr("stamp %d: empty rectangle", i+1)
+			}
+			p := &pages[st.Page]
+			ap, rect := appearance(inc, p, st, img)
+			w := Dict{"Type": Name("Annot"), "Subtype": Name("Widget"), "F": Int(132), "P": p.Ref,
+				"Rect": Array{Real(rect[0]), Real(rect[1]), Real(rect[2]), Real(rect[3])},
+				"AP":   Dict{"N": ap}}
+			if len(req.Stamps) == 1 {
+				for k, x := range w {
+					field[k] = x
+				}
+				widgets = append(widgets, fieldRef)
+				pageAnnots[st.Page] = append(pageAnnots[st.Page], fieldRef)
+				break
+			}
+			w["Parent"] = fieldRef
+			wr := inc.add(w)
+			widgets = append(widgets, wr)
+			pageAnnots[st.Page] = append(pageAnnots[st.Page], wr)
+		}
+		if len(req.Stamps) > 1 {
+			kids := Array{}
+			for _, w := range widgets {
+				kids = append(kids, w)
+			}
+			field["Kids"] = kids
+		}
+	}
+	inc.set(fieldRef, field)
+
+	// Pages: add the widgets to /Annots.
+	for pi, refs := range pageAnnots {
+		p := pages[pi]
+		pd := copyDict(inc.get(p.Ref).(Dict))
+		switch a := pd["Annots"].(type) {
+		case Ref:
+			arr, _ := inc.get(a).(Array)
+			arr = append(append(Array{}, arr...), refsArray(refs)...)
+			inc.set(a, arr)
+		default:
+			arr, _ := a.(Array)
+			pd["Annots"] = append(append(Array{}, arr...), refsArray(refs)...)
+			inc.set(p.Ref, pd)
+		}
+	}
+
+	// AcroForm: add the field, SigFlags 3 (SignaturesExist | AppendOnly).
+	newCat := copyDict(cat)
+	catChanged := false
+	switch af := cat["AcroForm"].(type) {
+	case Ref:
+		d := copyDict(v.Dict(af))
+		addField(inc, d, fieldRef)
+		inc.set(af, d)
+	case Dict:
+		d := copyDict(af)
+		addField(inc, d, fieldRef)
+		newCat["AcroForm"] = d
+		catChanged = true
+	default:
+		d := Dict{}
+		addField(inc, d, fieldRef)
+		newCat["AcroForm"] = inc.add(d)
+		catChanged = true
+	}
+
+	sig := Dict{
+		"Type": Name("Sig"), "Filter": Name(FilterPPKLite), "SubFilter": Name(subFilter),
+		"M":          String{B: []byte(pdfDate(when))},
+		"Prop_Build": Dict{"App": Dict{"Name": Name("SealDesk")}, "Filter": Dict{"Name": Name(FilterPPKLite)}},
+	}
+	if cn := req.Identity.Certificate.Subject.CommonName; cn != "" {
+		sig["Name"] = EncodeText(cn)
+	}
+	if req.Reason != "" {
+		sig["Reason"] = EncodeText(req.Reason)
+	}
+	if req.Location != "" {
+		sig["Location"] = EncodeText(req.Location)
+	}
+	if req.Certify != 0 {
+		sig["Reference"] = Array{Dict{
+			"Type": Name("SigRef"), "TransformMethod": Name("DocMDP"),
+			"TransformParams": Dict{"Type": Name("TransformParams"), "P": Int(req.Certify), "V": Name("1.2")},
+		}}
+		perms := Dict{}
+		if pd := v.Dict(cat["Perms"]); pd != nil {
+			perms = copyDict(pd)
+		}
+		perms["DocMDP"] = sigRef
+		newCat["Perms"] = perms
+		catChanged = true
+	}
+	inc.sigDict = sig
+	inc.set(sigRef, sig)
+	if catChanged {
+		inc.set(catRef, newCat)
+	}
+
+	return writeSigned(ctx, in, size, inc, cont, out)
+}
+
+// writeSigned serialises the increment, patches /ByteRange, streams the original bytes to out
+// while hashing, builds the container and fills /Contents.
+func writeSigned(ctx context.Context, in io.ReaderAt, size int64, inc *increment, cont signer.Container, out io.Writer) error {
+	var last [1]byte
+	prefix := false
+	if size > 0 {
+		if _, err := in.ReadAt(last[:], size-1); err != nil {
+			return err
+		}
+		prefix = last[0] != '\n' && last[0] != '\r'
+	}
+	lay, err := inc.serialise(prefix)
+	if err != nil {
+		return err
+	}
+	a := size + int64(lay.contentsStart)
+	b := size + int64(lay.contentsEnd)
+	total := size + int64(len(lay.buf))
+	if err := lay.patchByteRange([4]int64{0, a, b, total - b}); err != nil {
+		return err
+	}
+	h, err := cont.Digest().New()
+	if err != nil {
+		return err
+	}
+	// One pass: copy the original to out and into the hash.
+	if _, err := io.Copy(io.MultiWriter(out, h), io.NewSectionReader(in, 0, size)); err != nil {
+		return fmt.Errorf("copying the original PDF: %w", err)
+	}
+	head := lay.buf[:lay.contentsStart]
+	if _, err := out.Write(head); err != nil {
+		return err
+	}
+	h.Write(head)
+	h.Write(lay.buf[lay.contentsEnd:])
+	der, err := cont.Build(ctx, h.Sum(nil))
+	if err != nil {
+		return fmt.Errorf("signing: %w", err)
+	}
+	if 2*len(der) > lay.contentsEnd-lay.contentsStart-2 {
+		// The container's MaxSize is a promise; breaking it must not truncate a signature.
+		return fmt.Errorf("the signature container (%d bytes) is larger than the reserved %d bytes", len(der), inc.contentsSz)
+	}
+	gap := lay.buf[lay.contentsStart+1 : lay.contentsEnd-1]
+	for i, c := range der {
+		gap[2*i] = hexDigits[c>>4]
+		gap[2*i+1] = hexDigits[c&15]
+	}
+	_, err = out.Write(lay.buf[lay.contentsStart:])
+	return err
+}
+
+func containerFor(req *document.SignRequest, when time.Time) (signer.Container, string, error) {
+	id := req.Identity
+	alg, err := signer.AlgorithmOf(id.Certificate.PublicKey)
+	if err != nil {
+		return nil, "", signErr("signer certificate: %v", err)
+	}
+	var ts cms.Timestamper
+	if req.TSA != "" {
+		ts = &tsa.Client{URL: req.TSA}
+	}
+	switch req.Profile {
+	case document.ProfilePAdES, "":
+		return cms.NewContainer(cms.Options{Identity: id, Style: cms.Standard, PAdES: true, SigningTime: when, TSA: ts}), SubFilterCAdES, nil
+	case document.ProfilePDFGM:
+		if alg != signer.SM2 {
+			return nil, "", signErr("profile pdf-gm needs an SM2 key; the signer's key is %s (use pades)", alg)
+		}
+		return cms.NewContainer(cms.Options{Identity: id, Style: cms.GM, SigningTime: when, TSA: ts}), SubFilterPKCS7, nil
+	case document.ProfilePDFSES:
+		if len(req.Seal) == 0 {
+			return nil, "", signErr("profile pdf-ses needs an SES seal (--seal)")
+		}
+		o := ses.SignOptions{Version: ses.V4, Seal: req.Seal, Identity: id, PropertyInfo: "PDF", Time: when}
+		if ts != nil {
+			d := signer.DefaultDigest(alg)
+			o.TSA = func(ctx context.Context, sigValue []byte) ([]byte, error) {
+				h, _ := d.New()
+				h.Write(sigValue)
+				return ts.Stamp(ctx, d, h.Sum(nil))
+			}
+		}
+		c, err := ses.NewContainer(o)
+		if err != nil {
+			return nil, "", err
+		}
+		return c, SubFilterSES, nil
+	}
+	return nil, "", signErr("profile %q does not apply to PDF (use pades, pdf-gm or pdf-ses)", req.Profile)
+}
+
+func addField(inc *increment, acro Dict, field Ref) {
+	switch f := acro["Fields"].(type) {
+	case Ref:
+		arr, _ := inc.get(f).(Array)
+		inc.set(f, append(append(Array{}, arr...), field))
+	default:
+		arr, _ := f.(Array)
+		acro["Fields"] = append(append(Array{}, arr...), field)
+	}
+	acro["SigFlags"] = Int(3)
+}
+
+func refsArray(refs []Ref) Array {
+	out := make(Array, len(refs))
+	for i, r := range refs {
+		out[i] = r
+	}
+	return out
+}
+
+func copyDict(d Dict) Dict {
+	out := make(Dict, len(d)+2)
+	for k, v := range d {
+		out[k] = v
+	}
+	return out
+}
+
+// pdfDate formats t as a PDF date string (D:YYYYMMDDHHmmSS+hh'mm').
+func pdfDate(t time.Time) string {
+	s := t.Format("D:20060102150405")
+	_, off := t.Zone()
+	if off == 0 {
+		return s + "Z"
+	}
+	sign := '+'
+	if off < 0 {
+		sign = '-'
+		off = -off
+	}
+	return fmt.Sprintf("%s%c%02d'%02d'", s, sign, off/3600, off%3600/60)
+}
+
+// SigField is a signature field found in the AcroForm.
+type SigField struct {
+	Ref     Ref
+	Name    string
+	Dict    Dict
+	Value   Object // /V (usually a reference to the signature dictionary)
+	Widgets []Ref
+}
+
+// signatureFields walks the AcroForm field tree for /FT /Sig fields.
+func signatureFields(v *View) []SigField {
+	cat, _, err := v.Catalog()
+	if err != nil {
+		return nil
+	}
+	acro := v.Dict(cat["AcroForm"])
+	if acro == nil {
+		return nil
+	}
+	var out []SigField
+	seen := map[int]bool{}
+	var walk func(o Object, prefix string, ft Name, depth int)
+	walk = func(o Object, prefix string, ft Name, depth int) {
+		if depth > 32 {
+			return
+		}
+		r, isRef := o.(Ref)
+		if isRef {
+			if seen[r.Num] {
+				return
+			}
+			seen[r.Num] = true
+		}
+		d := v.Dict(o)
+		if d == nil {
+			return
+		}
+		name := prefix
+		if t, ok := d["T"].(String); ok {
+			if name != "" {
+				name += "."
+			}
+			name += TextString(t.B)
+		}
+		if f := NameOf(d["FT"]); f != "" {
+			ft = f
+		}
+		kids := v.Array(d["Kids"])
+		// Kids that are widgets only (no /T) belong to this field.
+		fieldKids := false
+		for _, k := range kids {
+			if kd := v.Dict(k); kd != nil && kd["T"] != nil {
+				fieldKids = true
+			}
+		}
+		if ft == "Sig" && !fieldKids {
+			f := SigField{Ref: r, Name: name, Dict: d, Value: d["V"]}
+			if len(kids) == 0 {
+				f.Widgets = []Ref{r}
+			}
+			for _, k := range kids {
+				if kr, ok := k.(Ref); ok {
+					f.Widgets = append(f.Widgets, kr)
+				}
+			}
+			out = append(out, f)
+			return
+		}
+		for _, k := range kids {
+			walk(k, name, ft, depth+1)
+		}
+	}
+	for _, f := range v.Array(acro["Fields"]) {
+		walk(f, "", "", 0)
+	}
+	return out
+}
+
+func uniqueFieldName(existing []SigField, base string) string {
+	names := map[string]bool{}
+	for _, f := range existing {
+		names[f.Name] = true
+	}
+	for i := len(existing) + 1; ; i++ {
+		n := fmt.Sprintf("%s%d", base, i)
+		if !names[n] {
+			return n
+		}
+	}
+}
+
+// docMDPPermission returns the P value of the document's certification signature (0: none).
+func docMDPPermission(v *View) int {
+	cat, _, err := v.Catalog()
+	if err != nil {
+		return 0
+	}
+	perms := v.Dict(cat["Perms"])
+	if perms == nil {
+		return 0
+	}
+	sd := v.Dict(perms["DocMDP"])
+	if sd == nil {
+		return 0
+	}
+	return docMDPOf(v, sd)
+}
+
+// docMDPOf returns the DocMDP P value of a signature dictionary's /Reference (0: none; 2 when
+// /P is missing, as the spec says).
+func docMDPOf(v *View, sd Dict) int {
+	for _, r := range v.Array(sd["Reference"]) {
+		rd := v.Dict(r)
+		if rd == nil || NameOf(v.Resolve(rd["TransformMethod"])) != "DocMDP" {
+			continue
+		}
+		p := 2
+		if tp := v.Dict(rd["TransformParams"]); tp != nil {
+			if n, ok := v.Num(tp["P"]); ok && n >= 1 && n <= 3 {
+				p = int(n)
+			}
+		}
+		return p
+	}
+	return 0
+}
+
+var _ image.Image = (*image.NRGBA)(nil)
