@@ -32,7 +32,7 @@ type checkMethod struct {
 	Name string
 	// withZ: the digest is SM3(Z‖file), Z from the signer's SM2 public key (GM/T 0006
 	// "SM3 with key", OID …401.2; measured on the dms360 v1 file).
-	withZ bool
+	withZ   bool
 	newHash func() hash.Hash
 }
 

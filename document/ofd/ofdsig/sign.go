@@ -129,7 +129,7 @@ func SignWith(ctx context.Context, in io.ReaderAt, size int64, req *document.Sig
 
 	entry := signaturesEntry{ID: signID, Type: "Seal", BaseLoc: sigXMLPath}
 	changed := map[string][]byte{} // existing files rewritten (OFD.xml, Signatures.xml)
-	var added []newFile             // files this signature adds, in write order
+	var added []newFile            // files this signature adds, in write order
 	if pkg.Has(st.sigsPath) {
 		old, err := pkg.ReadFile(st.sigsPath)
 		if err != nil {

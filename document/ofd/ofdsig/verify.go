@@ -26,9 +26,9 @@ const (
 	CodeSignaturesBad      = "ofd.signatures.malformed" // Signatures.xml unreadable
 	CodeSignatureFile      = "ofd.signature.unreadable" // Signature.xml missing or malformed
 	CodeSignedValueMissing = "ofd.signedvalue.missing"
-	CodeRefMissing         = "ofd.reference.missing"     // a referenced file is not in the package
-	CodeRefDigest          = "ofd.reference.digest"      // a referenced file changed after signing
-	CodeRefMalformed       = "ofd.reference.malformed"   // FileRef or CheckValue unusable
+	CodeRefMissing         = "ofd.reference.missing"   // a referenced file is not in the package
+	CodeRefDigest          = "ofd.reference.digest"    // a referenced file changed after signing
+	CodeRefMalformed       = "ofd.reference.malformed" // FileRef or CheckValue unusable
 	CodeCheckMethod        = "ofd.checkmethod.unsupported"
 	CodeLockedBroken       = "ofd.locked.later-signature" // a locking signature was followed by another
 	CodeFileAdded          = "ofd.file.added"             // a file the document uses appeared after signing
