@@ -94,14 +94,22 @@ type Document interface {
 	Close() error
 }
 
-// Placement says where one seal goes. Exactly one of the three modes is set:
+// Point is a position in millimetres from the page's visible top-left corner.
+type Point struct {
+	X float64 `json:"x"`
+	Y float64 `json:"y"`
+}
+
+// Placement says where one seal goes. Exactly one of the modes is set:
 //   - Rect (with Page): the seal's box, mm from the page's top-left;
+//   - At (with Page): the seal's centre (`sealctl sign --at`), sized SealW×SealH or the seal's own size;
 //   - Keyword: the seal centred on each hit of Keyword (or only the Nth, 1-based) plus Offset;
 //   - CrossPage: a 骑缝章, the seal cut into strips over the right edge of pages
 //     FirstPage..LastPage (0-based, inclusive; LastPage -1 = last page), centred at Y.
 type Placement struct {
-	Page int   `json:"page"`
-	Rect *Rect `json:"rect,omitempty"`
+	Page int    `json:"page"`
+	Rect *Rect  `json:"rect,omitempty"`
+	At   *Point `json:"at,omitempty"`
 
 	Keyword    string  `json:"keyword,omitempty"`
 	Nth        int     `json:"nth,omitempty"` // 0 = every hit
@@ -203,10 +211,10 @@ type SignatureReport struct {
 	Index               int         `json:"index"`
 	Name                string      `json:"name,omitempty"`
 	Profile             string      `json:"profile"`
-	Integrity           string      `json:"integrity"`    // ok | failed
-	ChangesAfter        string      `json:"changesAfter"` // none | allowed | disallowed
-	Trust               string      `json:"trust"`        // ok | failed | unknown
-	Revocation          string      `json:"revocation"`   // ok | failed | unknown
+	Integrity           string      `json:"integrity"`          // ok | failed
+	ChangesAfter        string      `json:"changesAfter"`       // none | allowed | disallowed
+	Trust               string      `json:"trust"`              // ok | failed | unknown
+	Revocation          string      `json:"revocation"`         // ok | failed | unknown
 	Registry            string      `json:"registry,omitempty"` // ok | failed | unknown; empty when no hub was asked
 	Seal                *SealReport `json:"seal"`
 	Signer              string      `json:"signer"`

@@ -16,7 +16,7 @@ type Pages interface {
 // plain rectangles resolve without opening it, so stamping stays fast.
 func NeedsPages(ps []Placement) bool {
 	for _, p := range ps {
-		if p.Rect == nil {
+		if p.Rect == nil && p.At == nil {
 			return true
 		}
 	}
@@ -39,8 +39,13 @@ func ResolvePlacements(ctx context.Context, doc Pages, ps []Placement, sealW, se
 			return nil, fmt.Errorf("placement %d: the seal size is unknown (give --size)", i+1)
 		}
 		switch {
-		case p.Rect != nil:
-			r := *p.Rect
+		case p.Rect != nil || p.At != nil:
+			var r Rect
+			if p.Rect != nil {
+				r = *p.Rect
+			} else {
+				r = Rect{X: p.At.X - w/2, Y: p.At.Y - h/2, W: w, H: h}
+			}
 			if r.W <= 0 || r.H <= 0 {
 				return nil, fmt.Errorf("placement %d: empty seal rectangle %gx%g mm", i+1, r.W, r.H)
 			}

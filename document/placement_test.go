@@ -59,3 +59,13 @@ func TestKeywordNthAndErrors(t *testing.T) {
 		t.Fatal("page 6 of 2: no error")
 	}
 }
+
+func TestAtCentresTheSeal(t *testing.T) {
+	st, err := ResolvePlacements(context.Background(), nil, []Placement{{Page: 0, At: &Point{X: 100, Y: 50}}}, 42, 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Rect{X: 79, Y: 29, W: 42, H: 42}); st[0].Rect != want {
+		t.Fatalf("got %+v want %+v", st[0].Rect, want)
+	}
+}
