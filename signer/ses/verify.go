@@ -29,12 +29,13 @@ const (
 
 // Check names: one fact each. They are stable (reports and tests key on them).
 const (
-	CheckSealFormat       = "seal.format"     // header and structure agree with the standard
-	CheckSealSignature    = "seal.signature"  // maker signature over the right scope
-	CheckSealMakerCert    = "seal.maker-cert" // maker certificate parses and was valid when the seal was made
-	CheckSealValidity     = "seal.validity"   // validStart ≤ time of use ≤ validEnd
-	CheckSealPicture      = "seal.picture"    // picture decodes, size sane
-	CheckSignatureValue   = "signature.value" // signer signature over TBS_Sign
+	CheckSealFormat       = "seal.format"           // header and structure agree with the standard
+	CheckSealSignature    = "seal.signature"        // maker signature over the right scope
+	CheckSealMakerCert    = "seal.maker-cert"       // maker certificate parses and was valid between creation and use
+	CheckSealValidity     = "seal.validity"         // validStart ≤ time of use ≤ validEnd
+	CheckSealPicture      = "seal.picture"          // picture decodes, size sane
+	CheckSignerCert       = "signature.signer-cert" // signer certificate parses
+	CheckSignatureValue   = "signature.value"       // signer signature over TBS_Sign
 	CheckSignerInSeal     = "signature.signer-in-seal"
 	CheckSignerValidity   = "signature.signer-cert-validity" // signer cert valid at signing time
 	CheckDataHash         = "signature.data-hash"            // dataHash = digest of the protected data
@@ -148,6 +149,8 @@ func subjectName(n pkix.Name) string {
 
 // VerifySeal checks a seal on its own: structure, maker certificate and signature, picture,
 // and that the seal is valid at time at (zero: now).
+//
+// The maker certificate's chain and revocation are not checked here (signer/trust does that).
 func VerifySeal(s *Seal, at time.Time) *Result {
 	r := &Result{Seal: s}
 	if at.IsZero() {
@@ -176,21 +179,30 @@ func (r *Result) verifySeal(at time.Time, what string) {
 	}
 
 	// Maker certificate and signature.
-	mc, err := smx509.ParseCertificate(s.MakerCert)
+	mc, strictErr, err := parseCert(s.MakerCert)
 	if err != nil {
 		r.add(CheckSealMakerCert, Failed, "maker-cert-malformed", "maker certificate does not parse: %v", err)
 		r.add(CheckSealSignature, Failed, "maker-cert-malformed", "cannot verify without the maker certificate")
 	} else {
 		r.MakerCert = mc
+		code, note := "", ""
+		if strictErr != nil {
+			code, note = "cert-nonconforming", fmt.Sprintf("; certificate is not RFC 5280-conforming (%v), read leniently", strictErr)
+		}
+		// The maker must have held a valid certificate at some point between the seal's creation
+		// and its use. (createDate itself is not the signing moment: real tax seals have a
+		// createDate days before their maker certificate's notBefore.)
 		made := s.Info.Property.CreateDate
 		switch {
-		case made.IsZero():
-			r.add(CheckSealMakerCert, Unknown, "seal-create-date-missing", "seal has no creation date")
-		case made.Before(mc.NotBefore) || made.After(mc.NotAfter):
-			r.add(CheckSealMakerCert, Failed, "maker-cert-not-valid-at-creation",
-				"maker certificate %q valid %s … %s, seal made %s", subjectName(mc.Subject), day(mc.NotBefore), day(mc.NotAfter), day(made))
+		case !at.IsZero() && at.Before(mc.NotBefore):
+			r.add(CheckSealMakerCert, Failed, "maker-cert-not-yet-valid",
+				"maker certificate %q valid from %s, after the %s %s%s", subjectName(mc.Subject), day(mc.NotBefore), what, stamp(at), note)
+		case !made.IsZero() && mc.NotAfter.Before(made):
+			r.add(CheckSealMakerCert, Failed, "maker-cert-expired-before-creation",
+				"maker certificate %q expired %s, before the seal was made (%s)%s", subjectName(mc.Subject), day(mc.NotAfter), day(made), note)
 		default:
-			r.add(CheckSealMakerCert, OK, "", "maker %q, certificate valid when the seal was made (%s)", subjectName(mc.Subject), day(made))
+			r.add(CheckSealMakerCert, OK, code, "maker %q, certificate valid %s … %s, seal made %s%s",
+				subjectName(mc.Subject), day(mc.NotBefore), day(mc.NotAfter), day(made), note)
 		}
 		if v, err := verifyValue(mc, s.SignAlg, s.signed, s.Value); err != nil {
 			r.add(CheckSealSignature, Failed, "seal-signature-invalid", "maker signature (%s): %v", AlgorithmName(s.SignAlg), err)
@@ -284,11 +296,17 @@ func VerifySignature(ctx context.Context, sig *Signature, opts VerifyOptions) *R
 	}
 
 	// Signer signature over TBS_Sign as found.
-	sc, err := smx509.ParseCertificate(sig.Cert)
+	sc, strictErr, err := parseCert(sig.Cert)
 	if err != nil {
-		r.add(CheckSignatureValue, Failed, "signer-cert-malformed", "signer certificate does not parse: %v", err)
+		r.add(CheckSignerCert, Failed, "signer-cert-malformed", "signer certificate does not parse: %v", err)
+		r.add(CheckSignatureValue, Failed, "signer-cert-malformed", "cannot verify without the signer certificate")
 	} else {
 		r.SignerCert = sc
+		if strictErr != nil {
+			r.add(CheckSignerCert, OK, "cert-nonconforming", "signer certificate %q is not RFC 5280-conforming (%v); read leniently", subjectName(sc.Subject), strictErr)
+		} else {
+			r.add(CheckSignerCert, OK, "", "signer %q", subjectName(sc.Subject))
+		}
 		v, err := verifyValue(sc, sig.SignAlg, sig.TBS.Raw, sig.Value)
 		switch {
 		case err == nil:
