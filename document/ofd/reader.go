@@ -20,12 +20,17 @@ type Reader struct {
 
 	closer io.Closer
 
-	mu        sync.Mutex
-	pages     map[string]*Page
-	pageRes   map[string]*Resources
-	annots    map[ID][]Annot
-	annotsErr error
-	annotsOK  bool
+	mu         sync.Mutex
+	pages      map[string]*Page
+	pageRes    map[string]*Resources
+	annots     map[ID][]Annot
+	annotsErr  error
+	annotsOK   bool
+	fontSets   map[bool]*fonts
+	mediaCache map[string]*mediaEntry
+	stamps     []Stamp
+	stampsOK   bool
+	stampsErr  error
 }
 
 // Open reads an OFD from r (size bytes). lim may be nil for DefaultLimits.

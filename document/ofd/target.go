@@ -1,0 +1,191 @@
+package ofd
+
+import (
+	"image"
+	"image/color"
+	"image/draw"
+	"math"
+
+	"github.com/tdewolff/canvas"
+	"github.com/tdewolff/canvas/renderers/rasterizer"
+)
+
+// target is where drawing goes: a canvas renderer (the rasterizer for previews, the PDF writer
+// for export) plus what canvas leaves out: clipping. Clip paths are kept in canvas
+// coordinates; paths are intersected with them geometrically and images are masked, so both
+// renderers get the same clipped result.
+type target struct {
+	r        canvas.Renderer
+	gradView canvas.Matrix // canvas mm → the coordinates the renderer evaluates gradients in
+	raster   bool
+	dpmm     float64 // raster resolution, for stroke flattening tolerance
+}
+
+// clip is a clip region in canvas coordinates.
+type clip struct {
+	path   *canvas.Path
+	bounds canvas.Rect
+	rect   bool // the region is exactly bounds (fast containment tests)
+}
+
+func newRectClip(r canvas.Rect) *clip {
+	return &clip{path: canvas.Rectangle(r.W(), r.H()).Translate(r.X0, r.Y0), bounds: r, rect: true}
+}
+
+func newPathClip(p *canvas.Path) *clip {
+	return &clip{path: p, bounds: p.FastBounds()}
+}
+
+// intersect returns the region inside both c and o.
+func (c *clip) intersect(o *clip) *clip {
+	if c == nil {
+		return o
+	}
+	if o == nil {
+		return c
+	}
+	if c.rect && o.rect {
+		b := c.bounds.And(o.bounds)
+		return newRectClip(b)
+	}
+	if c.rect && rectContains(c.bounds, o.bounds) {
+		return o
+	}
+	if o.rect && rectContains(o.bounds, c.bounds) {
+		return c
+	}
+	return newPathClip(c.path.And(o.path))
+}
+
+func rectContains(a, b canvas.Rect) bool {
+	const eps = 1e-6
+	return b.X0 >= a.X0-eps && b.Y0 >= a.Y0-eps && b.X1 <= a.X1+eps && b.Y1 <= a.Y1+eps
+}
+
+func rectOverlaps(a, b canvas.Rect) bool {
+	return a.X0 < b.X1 && b.X0 < a.X1 && a.Y0 < b.Y1 && b.Y0 < a.Y1
+}
+
+// path draws p (in the space m maps to canvas coordinates) with style, inside cl.
+func (t *target) path(p *canvas.Path, style canvas.Style, m canvas.Matrix, cl *clip) {
+	if p.Empty() {
+		return
+	}
+	if style.IsDashed() && style.StrokeWidth > 0 {
+		// canvas takes dash lengths in units of the line width.
+		style.Dashes = scaled(style.Dashes, 1/style.StrokeWidth)
+		style.DashOffset /= style.StrokeWidth
+		if !validDashes(style.Dashes) {
+			style.Dashes = nil
+		}
+	}
+	plain := cl == nil
+	if !plain {
+		b := p.FastBounds().Transform(m)
+		if style.HasStroke() {
+			w := style.StrokeWidth * math.Sqrt(math.Abs(m.Det()))
+			b = canvas.Rect{X0: b.X0 - w, Y0: b.Y0 - w, X1: b.X1 + w, Y1: b.Y1 + w}
+		}
+		if !rectOverlaps(b, cl.bounds) {
+			return
+		}
+		plain = cl.rect && rectContains(cl.bounds, b)
+	}
+	if plain && !(t.raster && style.FillRule == canvas.EvenOdd && style.HasFill()) {
+		t.r.RenderPath(p, style, m)
+		return
+	}
+	if style.HasFill() {
+		f := p.Copy().Transform(m)
+		if style.FillRule == canvas.EvenOdd {
+			// The rasterizer fills non-zero only; settling makes the two agree.
+			f = f.Settle(canvas.EvenOdd)
+		}
+		if !plain {
+			f = f.And(cl.path)
+		}
+		fs := canvas.Style{Fill: style.Fill, FillRule: canvas.NonZero}
+		t.r.RenderPath(f, fs, canvas.Identity)
+	}
+	if style.HasStroke() {
+		if plain {
+			s := style
+			s.Fill = canvas.Paint{}
+			t.r.RenderPath(p, s, m)
+			return
+		}
+		sp := p
+		if style.IsDashed() {
+			sp = sp.Dash(style.DashOffset*style.StrokeWidth, scaled(style.Dashes, style.StrokeWidth)...)
+		}
+		tol := canvas.Tolerance
+		if t.dpmm > 0 {
+			tol = canvas.PixelTolerance / t.dpmm / math.Max(1e-6, math.Sqrt(math.Abs(m.Det())))
+		}
+		sp = sp.Stroke(style.StrokeWidth, style.StrokeCapper, style.StrokeJoiner, tol).Transform(m).And(cl.path)
+		t.r.RenderPath(sp, canvas.Style{Fill: style.Stroke, FillRule: canvas.NonZero}, canvas.Identity)
+	}
+}
+
+func validDashes(d []float64) bool {
+	sum := 0.0
+	for _, v := range d {
+		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+		sum += v
+	}
+	return sum > 1e-3 && len(d) < 64
+}
+
+func scaled(d []float64, s float64) []float64 {
+	out := make([]float64, len(d))
+	for i, v := range d {
+		out[i] = v * s
+	}
+	return out
+}
+
+// image draws img with m mapping image pixel space (y up, as canvas has it) to canvas
+// coordinates, inside cl, with alpha a (0..1).
+func (t *target) image(img image.Image, m canvas.Matrix, cl *clip, a float64) {
+	sz := img.Bounds().Size()
+	if sz.X <= 0 || sz.Y <= 0 {
+		return
+	}
+	if cl != nil {
+		b := canvas.Rect{X0: 0, Y0: 0, X1: float64(sz.X), Y1: float64(sz.Y)}.Transform(m)
+		if !rectOverlaps(b, cl.bounds) {
+			return
+		}
+		if cl.rect && rectContains(cl.bounds, b) {
+			cl = nil
+		}
+	}
+	if cl == nil && a >= 1 {
+		t.r.RenderImage(img, m)
+		return
+	}
+	// Mask a copy: pixels outside the clip get alpha 0, the rest is scaled by a.
+	dst := image.NewRGBA(image.Rect(0, 0, sz.X, sz.Y))
+	draw.Draw(dst, dst.Bounds(), img, img.Bounds().Min, draw.Src)
+	var mask *image.RGBA
+	if cl != nil {
+		mask = image.NewRGBA(dst.Bounds())
+		ras := rasterizer.FromImage(mask, canvas.DPMM(1), canvas.DefaultColorSpace)
+		ras.RenderPath(cl.path, canvas.Style{Fill: canvas.Paint{Color: color.RGBA{0, 0, 0, 255}}}, m.Inv())
+	}
+	for i := 0; i < len(dst.Pix); i += 4 {
+		f := a
+		if mask != nil {
+			f *= float64(mask.Pix[i+3]) / 255
+		}
+		if f >= 1 {
+			continue
+		}
+		for k := 0; k < 4; k++ {
+			dst.Pix[i+k] = uint8(float64(dst.Pix[i+k])*f + 0.5)
+		}
+	}
+	t.r.RenderImage(dst, m)
+}
