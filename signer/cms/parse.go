@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 
 	"github.com/emmansun/gmsm/smx509"
 	"golang.org/x/crypto/cryptobyte"
@@ -217,7 +218,7 @@ func (sd *SignedData) parse(der []byte) error {
 			if tag != casn1.SEQUENCE { // attribute/other certificate choices: not X.509
 				continue
 			}
-			c, err := smx509.ParseCertificate(el)
+			c, err := parseCertificate(el)
 			if err != nil {
 				sd.CertificateErrors = append(sd.CertificateErrors, fmt.Errorf("certificates[%d]: %w", i, err))
 				continue
@@ -331,11 +332,17 @@ func readSerial(s *cryptobyte.String, out *big.Int) bool {
 	if !s.ReadASN1(&v, casn1.INTEGER) || len(v) == 0 {
 		return false
 	}
-	out.SetBytes(v)
-	if v[0]&0x80 != 0 { // two's complement negative
+	out.Set(twosComplement(v))
+	return true
+}
+
+// twosComplement reads a big-endian two's complement integer.
+func twosComplement(v []byte) *big.Int {
+	out := new(big.Int).SetBytes(v)
+	if len(v) > 0 && v[0]&0x80 != 0 {
 		out.Sub(out, new(big.Int).Lsh(big.NewInt(1), uint(len(v))*8))
 	}
-	return true
+	return out
 }
 
 func parseAttributes(s cryptobyte.String, field string) ([]Attribute, error) {
@@ -358,4 +365,56 @@ func parseAttributes(s cryptobyte.String, field string) ([]Attribute, error) {
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// parseCertificate is smx509.ParseCertificate, but also reads certificates with a negative
+// serial number, which Go refuses since 1.23 while real PKIs issued them (one signs a DSS
+// sample in the corpus). Such a certificate is parsed from a copy whose serial is made
+// positive, then every raw field and the serial are taken back from the original bytes, so
+// signature checks over RawTBSCertificate stay exact.
+func parseCertificate(der []byte) (*smx509.Certificate, error) {
+	c, err := smx509.ParseCertificate(der)
+	if err == nil || !strings.Contains(err.Error(), "negative serial") {
+		return c, err
+	}
+	// Certificate SEQUENCE → tbsCertificate SEQUENCE → [0] version → serial INTEGER.
+	in := cryptobyte.String(der)
+	var cert, tbs cryptobyte.String
+	if !in.ReadASN1(&cert, casn1.SEQUENCE) || !in.Empty() || !cert.ReadASN1(&tbs, casn1.SEQUENCE) {
+		return nil, err
+	}
+	tbsStart := len(der) - len(cert) - len(tbs) // tbs content start
+	tbsLen := len(tbs)
+	if tbs.PeekASN1Tag(casn1.Tag(0).Constructed().ContextSpecific()) {
+		tbs.SkipASN1(casn1.Tag(0).Constructed().ContextSpecific())
+	}
+	var serial cryptobyte.String
+	if !tbs.ReadASN1(&serial, casn1.INTEGER) || len(serial) == 0 || serial[0]&0x80 == 0 {
+		return nil, err
+	}
+	off := tbsStart + (tbsLen - len(tbs)) - len(serial) // the serial's first content byte
+	patched := bytes.Clone(der)
+	patched[off] = patched[off]&0x7f | 0x40 // positive, still minimally encoded
+	c, err2 := smx509.ParseCertificate(patched)
+	if err2 != nil {
+		return nil, err
+	}
+	neg := twosComplement(serial)
+	rebase := func(b []byte) []byte {
+		if len(b) == 0 {
+			return b
+		}
+		i := bytes.Index(patched, b)
+		if i < 0 {
+			return b
+		}
+		return der[i : i+len(b)]
+	}
+	c.Raw = der
+	c.RawTBSCertificate = rebase(c.RawTBSCertificate)
+	c.RawSubjectPublicKeyInfo = rebase(c.RawSubjectPublicKeyInfo)
+	c.RawSubject = rebase(c.RawSubject)
+	c.RawIssuer = rebase(c.RawIssuer)
+	c.SerialNumber = neg
+	return c, nil
 }

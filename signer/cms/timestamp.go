@@ -191,6 +191,19 @@ func VerifyTimestamp(token, data, digest []byte, extra []*smx509.Certificate) (*
 	ti := &TimestampInfo{TSTInfo: *tst, Certificates: sd.Certificates, Token: sd.Raw}
 	res := sd.Verify(nil, VerifyOptions{Certificates: extra, SkipTimestamp: true})
 	ti.Certificate = res.Signer
+	if res.Signer == nil {
+		// Tokens may omit the TSA certificate (certReq=false; PAdES B-LT files keep it in the
+		// DSS): that makes the token undecidable until the caller supplies it, not forged.
+		for i := range res.Checks {
+			if res.Checks[i].Name == CheckSigner || res.Checks[i].Name == CheckSignature {
+				res.Checks[i].Status = Unknown
+				res.Checks[i].Code = "tsa-cert-missing"
+				if res.Checks[i].Name == CheckSigner {
+					res.Checks[i].Message = "the TSA certificate is neither in the token nor supplied: " + res.Checks[i].Message
+				}
+			}
+		}
+	}
 	ti.Checks = append(ti.Checks, res.Checks...)
 	if len(sd.SignerInfos) != 1 {
 		ti.add(CheckSigner, Failed, "tsa-signer-count", "a time-stamp token has exactly one signer, this one %d", len(sd.SignerInfos))

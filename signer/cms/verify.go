@@ -426,6 +426,7 @@ func (sd *SignedData) checkSignature(r *Result, si *SignerInfo, d signer.DigestA
 		r.add(CheckSignature, Unknown, "cms-signer-cert-missing", "no signer certificate to check the signature with")
 		return
 	}
+	var err error
 	kind, sigDigest := signatureAlgorithm(si.SignatureAlgorithm.Algorithm)
 	if sigDigest == "" {
 		sigDigest = d
@@ -465,7 +466,16 @@ func (sd *SignedData) checkSignature(r *Result, si *SignerInfo, d signer.DigestA
 			if !ok {
 				return
 			}
-			if err := rsa.VerifyPKCS1v15(pub, h, dg, si.Signature); err != nil {
+			if rsaKeyTooUnusual(pub) {
+				err = verifyPKCS1Big(pub, sigDigest, dg, si.Signature)
+			} else {
+				err = rsa.VerifyPKCS1v15(pub, h, dg, si.Signature)
+			}
+			if err != nil {
+				if why := describePKCS1Mismatch(pub, sigDigest, si.Signature); why != "" {
+					bad("RSA PKCS#1 v1.5 (%s) signature does not verify: %s", sigDigest, why)
+					return
+				}
 				bad("RSA PKCS#1 v1.5 (%s) signature does not verify: %v", sigDigest, err)
 				return
 			}
@@ -486,7 +496,12 @@ func (sd *SignedData) checkSignature(r *Result, si *SignerInfo, d signer.DigestA
 			if !ok {
 				return
 			}
-			if err := rsa.VerifyPSS(pub, h, dg, si.Signature, &rsa.PSSOptions{SaltLength: salt, Hash: h}); err != nil {
+			if rsaKeyTooUnusual(pub) {
+				err = verifyPSSBig(pub, pd, dg, si.Signature, salt)
+			} else {
+				err = rsa.VerifyPSS(pub, h, dg, si.Signature, &rsa.PSSOptions{SaltLength: salt, Hash: h})
+			}
+			if err != nil {
 				bad("RSA-PSS (%s, salt %d) signature does not verify: %v", pd, salt, err)
 				return
 			}
