@@ -69,7 +69,7 @@ type fixture struct {
 	chain *pki.Chain
 	id    *signer.Identity
 	seal  map[int][]byte // by SES version
-	root  []byte         // PEM of the trust anchor
+	root  []byte         // PEM of the trust anchor and the intermediate (SES carries no chain)
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -90,7 +90,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{chain: chain, id: pki.Identity(sp, chain, "ofd test"), seal: map[int][]byte{}, root: pki.PEM(chain.Root.Cert)}
+	f := &fixture{chain: chain, id: pki.Identity(sp, chain, "ofd test"), seal: map[int][]byte{}, root: pki.PEM(chain.Root.Cert, chain.Intermediate.Cert)}
 	for _, v := range []int{ses.V4, ses.V1} {
 		seal, err := ses.MakeSeal(ses.SealSpec{Version: v, ESID: fmt.Sprintf("SD-OFD-TEST-%d", v), Name: "SealDesk 测试专用章",
 			SignerCerts: []*smx509.Certificate{sp.Cert}, ValidEnd: time.Now().AddDate(1, 0, 0),

@@ -31,6 +31,9 @@ func TestSignRoundTrip(t *testing.T) {
 			if s.Seal == nil || s.Seal.Checks != document.OK || s.Seal.ESID == "" {
 				t.Errorf("seal %+v", s.Seal)
 			}
+			if s.Trust != document.OK || !s.Valid || !rep.Valid {
+				t.Errorf("trust %s valid %v/%v: %v", s.Trust, s.Valid, rep.Valid, s.Problems)
+			}
 			if s.Signer != "OFD Test Signer" {
 				t.Errorf("signer %q", s.Signer)
 			}
@@ -110,6 +113,9 @@ func TestSecondSignatureKeepsFirst(t *testing.T) {
 		t.Fatalf("%d signatures", len(rep.Signatures))
 	}
 	first, second := rep.Signatures[0], rep.Signatures[1]
+	if !first.Valid || !second.Valid || !rep.Valid {
+		t.Errorf("valid: %v %v %v", first.Valid, second.Valid, rep.Problems)
+	}
 	if first.Integrity != document.OK || first.ChangesAfter != document.Allowed {
 		t.Errorf("first: integrity %s changes %s %v", first.Integrity, first.ChangesAfter, first.Problems)
 	}

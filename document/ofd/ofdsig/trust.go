@@ -1,6 +1,7 @@
 package ofdsig
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"time"
@@ -10,8 +11,18 @@ import (
 	"sealdesk/document"
 )
 
-// trust fills signer, time and trust fields: chain to a trust anchor, validity at the signing
-// time, revocation.
+// Trust problem codes.
+const (
+	CodeTrustNoAnchors = "ofd.trust.no-anchors"  // no trust anchors configured: chain not decided
+	CodeTrustChain     = "ofd.trust.chain"       // no chain to a configured anchor
+	CodeTrustRevoked   = "ofd.trust.revocation"  // revocation not checked / revoked
+	CodeCertNotValid   = "ofd.trust.cert-expiry" // signer certificate not valid at the signing time
+)
+
+// trust fills signer, time and trust fields: validity of the signer certificate at the
+// signing time, and a chain to the anchors of VerifyOptions.TrustPEM (self-signed certificates
+// there are anchors, the others serve as intermediates, since SES signatures carry no chain).
+// Revocation stays unknown: no CRL/OCSP client is wired in here.
 func (v *verifier) trust(ctx context.Context, sv signedValue, r *document.SignatureReport) {
 	fillSigner(r, sv.cert)
 	if !sv.signedAt.IsZero() {
@@ -21,11 +32,63 @@ func (v *verifier) trust(ctx context.Context, sv signedValue, r *document.Signat
 		}
 	}
 	if sv.cert == nil {
+		r.Trust = document.Unknown
 		return
 	}
 	if sv.certValidity == document.Failed {
 		r.Trust = document.Failed
+		if !hasCodeSuffix(r, "not-valid-at-signing") {
+			r.AddProblem(CodeCertNotValid, "signer certificate %q was not valid at the signing time", sv.cert.Subject.CommonName)
+		}
 	}
+	roots, inter := smx509.NewCertPool(), smx509.NewCertPool()
+	anchors := 0
+	if certs, err := parsePEMCerts(v.opts.TrustPEM); err == nil {
+		for _, c := range certs {
+			if bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil {
+				roots.AddCert(c)
+				anchors++
+			} else {
+				inter.AddCert(c)
+			}
+		}
+	}
+	for _, c := range sv.extra {
+		if c != sv.cert {
+			inter.AddCert(c)
+		}
+	}
+	if anchors == 0 {
+		if r.Trust != document.Failed {
+			r.Trust = document.Unknown
+		}
+		r.AddProblem(CodeTrustNoAnchors, "no trust anchors given (--trust): the chain of %q was not checked", sv.cert.Subject.CommonName)
+		return
+	}
+	at := sv.signedAt
+	if at.IsZero() {
+		at = time.Now()
+	}
+	_, err := sv.cert.Verify(smx509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at,
+		KeyUsages: []smx509.ExtKeyUsage{smx509.ExtKeyUsageAny}})
+	if err != nil {
+		r.Trust = document.Failed
+		r.AddProblem(CodeTrustChain, "signer certificate %q does not chain to a trusted root at %s: %v", sv.cert.Subject.CommonName, at.UTC().Format(time.RFC3339), err)
+		return
+	}
+	if r.Trust != document.Failed {
+		r.Trust = document.OK
+	}
+	r.Revocation = document.Unknown
+}
+
+func hasCodeSuffix(r *document.SignatureReport, suffix string) bool {
+	for _, p := range r.Problems {
+		if strings.HasSuffix(p.Code, suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 // certValidityAt reports whether c was valid at t (unknown when t is zero), adding a problem

@@ -345,7 +345,7 @@ func (v *verifier) changesAfter(s *sigEntry, r *document.SignatureReport, change
 			continue
 		}
 		r.Changes = append(r.Changes, "added: "+f)
-		r.AddProblem(CodeFileAdded, "%s was added to the document after signature %s (the document uses it, and no file this signature protects refers to it)", f, s.id())
+		r.AddProblem(CodeFileAdded, "%s is used by the document but was not there, or not referred to, when signature %s was made: no file it protects refers to it unchanged (added or swapped in after signing)", f, s.id())
 		changed[f] = true
 	}
 	r.CoversWholeDocument = whole
