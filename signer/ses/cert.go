@@ -121,3 +121,10 @@ func lenientName(e elem) pkix.Name {
 func printableUTF8(b []byte) string {
 	return string([]rune(string(b)))
 }
+
+// ParseCertificate parses a certificate as the verifier does: strictly when possible, else
+// leniently (public key, validity and names only) with nonConforming saying what the strict
+// parser rejected. Tools that show seals use it so that real, sloppy certificates still show.
+func ParseCertificate(der []byte) (c *smx509.Certificate, nonConforming error, err error) {
+	return parseCert(der)
+}
