@@ -457,6 +457,10 @@ func (sd *SignedData) checkSignature(r *Result, si *SignerInfo, d signer.DigestA
 		switch kind {
 		case sigRSA:
 			r.SignatureAlgorithm = "rsa-pkcs1v15"
+			if p := si.SignatureAlgorithm.Parameters; p != nil && !bytes.Equal(p, []byte{5, 0}) {
+				r.add(CheckSignature, Failed, "cms-sigalg-params", "PKCS#1 v1.5 signature algorithm has parameters %x (only NULL or none are defined)", p)
+				return
+			}
 			h := cryptoHash(sigDigest)
 			if h == 0 || !h.Available() {
 				unknown("RSA with digest %q is not supported", sigDigest)
