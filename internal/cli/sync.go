@@ -183,4 +183,3 @@ func cachedRegistry(s *document.SignatureReport, req api.VerifyRequest) string {
 	s.AddProblem("registry-cached", "the hub is unreachable: judged from its cached answer of %s (%s)", produced.Format(time.RFC3339), st.Status)
 	return document.Unknown
 }
-
