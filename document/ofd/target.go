@@ -8,6 +8,7 @@ import (
 
 	"github.com/tdewolff/canvas"
 	"github.com/tdewolff/canvas/renderers/rasterizer"
+	xdraw "golang.org/x/image/draw"
 )
 
 // target is where drawing goes: a canvas renderer (the rasterizer for previews, the PDF writer
@@ -33,7 +34,36 @@ func newRectClip(r canvas.Rect) *clip {
 }
 
 func newPathClip(p *canvas.Path) *clip {
-	return &clip{path: p, bounds: p.FastBounds()}
+	b := p.FastBounds()
+	if isRectPath(p, b) {
+		return newRectClip(b)
+	}
+	return &clip{path: p, bounds: b}
+}
+
+// isRectPath reports whether p is one axis-aligned rectangle (most clips in converted
+// documents are), so containment tests can replace path intersection.
+func isRectPath(p *canvas.Path, b canvas.Rect) bool {
+	const eps = 1e-6
+	on := func(v, a, c float64) bool { return math.Abs(v-a) < eps || math.Abs(v-c) < eps }
+	sc := p.Scanner()
+	moves := 0
+	n := 0
+	for sc.Scan() {
+		switch sc.Cmd() {
+		case canvas.MoveToCmd:
+			moves++
+		case canvas.LineToCmd, canvas.CloseCmd:
+		default:
+			return false
+		}
+		e := sc.End()
+		if !on(e.X, b.X0, b.X1) || !on(e.Y, b.Y0, b.Y1) {
+			return false
+		}
+		n++
+	}
+	return moves == 1 && n >= 4 && n <= 6
 }
 
 // intersect returns the region inside both c and o.
@@ -162,6 +192,10 @@ func (t *target) image(img image.Image, m canvas.Matrix, cl *clip, a float64) {
 			cl = nil
 		}
 	}
+	if t.raster {
+		img, m = t.fitImage(img, m)
+		sz = img.Bounds().Size()
+	}
 	if cl == nil && a >= 1 {
 		t.r.RenderImage(img, m)
 		return
@@ -188,4 +222,21 @@ func (t *target) image(img image.Image, m canvas.Matrix, cl *clip, a float64) {
 		}
 	}
 	t.r.RenderImage(dst, m)
+}
+
+// fitImage shrinks an image that would be drawn much smaller than its pixel size (scanned pages,
+// photos) to about its size on the raster first: the rasterizer's Catmull-Rom resampling costs
+// grow with the shrink factor, a cheap bilinear pass does not.
+func (t *target) fitImage(img image.Image, m canvas.Matrix) (image.Image, canvas.Matrix) {
+	sz := img.Bounds().Size()
+	devW := math.Hypot(m[0][0], m[1][0]) * float64(sz.X) * t.dpmm
+	devH := math.Hypot(m[0][1], m[1][1]) * float64(sz.Y) * t.dpmm
+	if float64(sz.X) <= 1.5*devW && float64(sz.Y) <= 1.5*devH {
+		return img, m
+	}
+	nw := max(1, min(sz.X, int(math.Ceil(devW))))
+	nh := max(1, min(sz.Y, int(math.Ceil(devH))))
+	dst := image.NewRGBA(image.Rect(0, 0, nw, nh))
+	xdraw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, img.Bounds(), xdraw.Src, nil)
+	return dst, m.Scale(float64(sz.X)/float64(nw), float64(sz.Y)/float64(nh))
 }
