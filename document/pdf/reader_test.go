@@ -70,3 +70,5 @@ func TestReaderCorpusPageCounts(t *testing.T) {
 		}
 	}
 }
+
+func testenvCorpus(t testing.TB) string { return testenv.Corpus(t) + "/" }

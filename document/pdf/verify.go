@@ -2,12 +2,658 @@ package pdf
 
 import (
 	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/asn1"
+	"encoding/hex"
+	"errors"
+	"fmt"
 	"io"
+	"strings"
+	"time"
+
+	"github.com/emmansun/gmsm/smx509"
 
 	"sealdesk/document"
+	"sealdesk/signer"
+	"sealdesk/signer/cms"
+	"sealdesk/signer/ses"
+	"sealdesk/signer/tsa"
 )
 
-// Verify verifies every signature of the PDF.
+// Problem codes of the PDF verifier (stable: scripts match on them).
+const (
+	CodeXrefBroken            = "pdf-xref-broken"
+	CodeByteRangeMissing      = "byterange-missing"
+	CodeByteRangeInvalid      = "byterange-invalid"
+	CodeByteRangeNotRevision  = "byterange-not-revision-end"
+	CodeContentsMissing       = "contents-missing"
+	CodeContentsGap           = "contents-gap-mismatch"
+	CodeContentsUnparsable    = "contents-unparsable"
+	CodeSigDictMissing        = "sigdict-not-in-signed-revision"
+	CodeSigDictRedefined      = "sigdict-redefined"
+	CodeSignedRevisionRepair  = "signed-revision-xref-repaired"
+	CodeDigestMismatch        = "digest-mismatch"
+	CodeSignatureInvalid      = "signature-invalid"
+	CodeUnsupported           = "signature-format-unsupported"
+	CodeSignerCertMissing     = "signer-certificate-missing"
+	CodeTrustUnknown          = "trust-no-anchor"
+	CodeTrustFailed           = "trust-chain-failed"
+	CodeNotWholeDocument      = "not-whole-document"
+	CodeTrailingBytes         = "trailing-bytes"
+	CodeUnreadableRevision    = "later-revision-unreadable"
+	CodeCertificationNotFirst = "certification-not-first"
+)
+
+// Verify verifies every signature of the PDF in (size bytes): for each signature its
+// /ByteRange against the file's revisions and its own /Contents, the digest over the ranges,
+// the CMS or SES container, the signer's chain, a time-stamp, and what later revisions changed
+// (see changes.go). It reads the file through the lazy reader and hashes by streaming.
 func Verify(ctx context.Context, in io.ReaderAt, size int64, opts *document.VerifyOptions) (*document.VerifyReport, error) {
-	return nil, nil
+	if opts == nil {
+		opts = &document.VerifyOptions{}
+	}
+	rd, err := NewReader(in, size)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the PDF: %w", err)
+	}
+	rep := &document.VerifyReport{Format: document.PDF}
+	if rd.Repaired {
+		rep.Problems = append(rep.Problems, document.Problem{Code: CodeXrefBroken,
+			Message: fmt.Sprintf("the cross-reference data is broken (%v); the document was read by scanning its objects", rd.RepairErr)})
+	}
+	if rd.Final.Trailer["Encrypt"] != nil {
+		return nil, ErrEncrypted
+	}
+	anchors, err := parseAnchors(opts)
+	if err != nil {
+		return nil, err
+	}
+	fields := signatureFields(rd.Final)
+	var sigs []*sigInfo
+	for _, f := range fields {
+		if f.Value == nil {
+			continue
+		}
+		sigs = append(sigs, &sigInfo{field: f})
+	}
+	lastEnd := int64(-1)
+	for i, s := range sigs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		sr := verifyOne(ctx, rd, s, anchors, opts)
+		sr.Index = i
+		rep.Signatures = append(rep.Signatures, *sr)
+		if s.revEnd > lastEnd && sr.Integrity == document.OK {
+			lastEnd = s.revEnd
+		}
+	}
+	// What no signature protects.
+	if len(sigs) > 0 {
+		rep.Uncovered = uncovered(rd, lastEnd)
+	}
+	checkCertificationOrder(rd, sigs, rep)
+	return rep, nil
+}
+
+// sigInfo is what verification learns about one signature.
+type sigInfo struct {
+	field    SigField
+	ref      Ref
+	revEnd   int64
+	revIndex int
+	signed   *View
+	dict     Dict // the signature dictionary as of the signed revision
+}
+
+func verifyOne(ctx context.Context, rd *Reader, s *sigInfo, anchors *smx509.CertPool, opts *document.VerifyOptions) *document.SignatureReport {
+	sr := &document.SignatureReport{Name: s.field.Name, Profile: "unknown", Integrity: document.Failed,
+		ChangesAfter: document.None, Trust: document.Unknown, Revocation: document.Unknown}
+	final := rd.Final
+	fdict := final.Dict(s.field.Value)
+	s.ref, _ = s.field.Value.(Ref)
+	sr.Pages, sr.Rects = widgetPlacement(final, s.field)
+	if fdict == nil {
+		sr.AddProblem(CodeContentsMissing, "field %q: /V is not a signature dictionary", s.field.Name)
+		return sr
+	}
+	sf := string(NameOf(final.Resolve(fdict["SubFilter"])))
+	br, ok := byteRange(final, fdict["ByteRange"])
+	if !ok {
+		sr.AddProblem(CodeByteRangeMissing, "signature %q has no valid /ByteRange (4 non-negative integers)", s.field.Name)
+		return sr
+	}
+	a, b, c := br[1], br[2], br[3]
+	sr.Covered = []string{fmt.Sprintf("bytes 0-%d", a), fmt.Sprintf("bytes %d-%d", b, b+c)}
+	if br[0] != 0 || a <= 0 || b <= a || c < 0 || b+c > rd.size || b+c < b {
+		sr.AddProblem(CodeByteRangeInvalid, "/ByteRange [%d %d %d %d] does not start at 0 with two ordered ranges inside the %d-byte file", br[0], a, b, c, rd.size)
+		return sr
+	}
+	rev, idx, ok := rd.RevisionEndingAt(b + c)
+	if !ok {
+		sr.AddProblem(CodeByteRangeNotRevision, "/ByteRange ends at byte %d, which is not the end of a revision (%%%%EOF)", b+c)
+		return sr
+	}
+	s.revEnd, s.revIndex = b+c, idx
+	sr.CoversWholeDocument = b+c == rd.size || rev.End == rd.size
+	if !sr.CoversWholeDocument {
+		sr.AddProblem(CodeNotWholeDocument, "the signature covers revision %d of %d (bytes up to %d of %d)", idx+1, len(rd.Revisions()), b+c, rd.size)
+	}
+	sv, err := rd.ViewAt(rev.StartXref)
+	if err == nil {
+		err = sv.probe()
+	}
+	if err != nil {
+		sv, err = rd.RepairedView(rev.End)
+		if err != nil {
+			sr.AddProblem(CodeSigDictMissing, "the signed revision cannot be read: %v", err)
+			return sr
+		}
+		sr.AddProblem(CodeSignedRevisionRepair, "the signed revision's cross-reference data is broken; it was read by scanning objects")
+	}
+	s.signed = sv
+	var sdict Dict
+	if s.ref.Num > 0 {
+		sdict = sv.Dict(s.ref)
+	} else if d, ok := s.field.Value.(Dict); ok {
+		sdict = d
+	}
+	if sdict == nil {
+		sr.AddProblem(CodeSigDictMissing, "the signature dictionary %v is not part of the revision it claims to sign", s.ref)
+		return sr
+	}
+	s.dict = sdict
+	// The gap must be exactly this dictionary's /Contents string, as our parser located it in
+	// the signed revision (not a regex match anywhere).
+	cs, ok := sdict["Contents"].(String)
+	if !ok || len(cs.B) == 0 {
+		sr.AddProblem(CodeContentsMissing, "the signature dictionary has no /Contents string")
+		return sr
+	}
+	if cs.Off != a || cs.End != b {
+		sr.AddProblem(CodeContentsGap, "the /ByteRange gap [%d, %d) is not this signature's /Contents (bytes %d-%d)", a, b, cs.Off, cs.End)
+		return sr
+	}
+	if sbr, ok := byteRange(sv, sdict["ByteRange"]); !ok || sbr != br {
+		sr.AddProblem(CodeSigDictRedefined, "the /ByteRange shown today differs from the one in the signed revision")
+		return sr
+	}
+	if !Equal(sdict, fdict) {
+		sr.AddProblem(CodeSigDictRedefined, "a later revision redefines the signature dictionary (values shown by viewers are not the signed ones)")
+		sr.ChangesAfter = document.Disallowed
+	}
+	sf = string(NameOf(sv.Resolve(sdict["SubFilter"])))
+	if m, ok := sdict["M"].(String); ok {
+		if t, ok := parsePDFDate(string(m.B)); ok {
+			sr.SignedAt = t.UTC().Format(time.RFC3339)
+			sr.TimeSource = "claimed"
+		}
+	}
+	der := trimDER(cs.B)
+	ranges := [][2]int64{{0, a}, {b, b + c}}
+	checkContainer(ctx, rd, sv, sdict, sf, der, ranges, sr, anchors, opts)
+	// Changes after signing.
+	if sr.ChangesAfter != document.Disallowed || true {
+		classifyInto(rd, s, sr)
+	}
+	return sr
+}
+
+func byteRange(v *View, o Object) ([4]int64, bool) {
+	a := v.Array(o)
+	var br [4]int64
+	if len(a) != 4 {
+		return br, false
+	}
+	for i := range br {
+		n, ok := IntOf(v.Resolve(a[i]))
+		if !ok || n < 0 {
+			return br, false
+		}
+		br[i] = n
+	}
+	return br, true
+}
+
+// trimDER returns the DER element at the start of b, dropping the zero padding of the
+// placeholder (strict DER parsers reject trailing bytes).
+func trimDER(b []byte) []byte {
+	var raw asn1.RawValue
+	rest, err := asn1.Unmarshal(b, &raw)
+	if err != nil {
+		// BER indefinite lengths: leave trimming to the container parser (it accepts zero padding).
+		return b
+	}
+	return b[:len(b)-len(rest)]
+}
+
+// hashRanges streams the byte ranges through the digest.
+func hashRanges(rd *Reader, alg signer.DigestAlgorithm, ranges [][2]int64) ([]byte, error) {
+	h, err := newHash(alg)
+	if err != nil {
+		return nil, err
+	}
+	if err := copyRanges(rd, h, ranges); err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), nil
+}
+
+func copyRanges(rd *Reader, w io.Writer, ranges [][2]int64) error {
+	buf := make([]byte, 256<<10)
+	for _, r := range ranges {
+		if _, err := io.CopyBuffer(w, io.NewSectionReader(rd.r, r[0], r[1]-r[0]), buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var (
+	oidSignedData   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
+	oidGMSignedData = asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 1, 4, 2, 2}
+)
+
+// containerKind sniffs /Contents: a CMS ContentInfo (SEQUENCE { OID signedData, [0] ... }) or
+// an SES_Signature (SEQUENCE { TBS_Sign SEQUENCE { INTEGER version, ... }, ... }).
+func containerKind(der []byte) string {
+	var outer asn1.RawValue
+	if _, err := asn1.Unmarshal(der, &outer); err != nil || outer.Tag != asn1.TagSequence {
+		if len(der) > 2 && der[0] == 0x30 && der[1] == 0x80 {
+			return "cms" // BER indefinite length: only CMS producers write it
+		}
+		if len(der) > 0 && der[0] == 0x04 {
+			return "pkcs1"
+		}
+		return ""
+	}
+	var first asn1.RawValue
+	if _, err := asn1.Unmarshal(outer.Bytes, &first); err != nil {
+		return ""
+	}
+	if first.Tag == asn1.TagOID {
+		return "cms"
+	}
+	if first.Tag == asn1.TagSequence {
+		return "ses"
+	}
+	return ""
+}
+
+func checkContainer(ctx context.Context, rd *Reader, sv *View, sdict Dict, subFilter string, der []byte, ranges [][2]int64, sr *document.SignatureReport, anchors *smx509.CertPool, opts *document.VerifyOptions) {
+	kind := containerKind(der)
+	switch {
+	case subFilter == SubFilterRSASHA1 && kind == "pkcs1":
+		sr.Profile = "pdf-rsa-sha1"
+		verifyRSASHA1(rd, sv, sdict, der, ranges, sr, anchors)
+		return
+	case subFilter == SubFilterRFC3161 && kind == "cms":
+		sr.Profile = "pdf-doc-timestamp"
+		verifyDocTimestamp(rd, der, ranges, sr, anchors)
+		return
+	case kind == "cms":
+		verifyCMS(ctx, rd, subFilter, der, ranges, sr, anchors, opts)
+		return
+	case kind == "ses":
+		sr.Profile = string(document.ProfilePDFSES)
+		verifySES(ctx, rd, der, ranges, sr, anchors)
+		return
+	}
+	sr.AddProblem(CodeContentsUnparsable, "/Contents is neither a CMS SignedData nor an SES_Signature (SubFilter %s)", subFilter)
+}
+
+func verifyCMS(ctx context.Context, rd *Reader, subFilter string, der []byte, ranges [][2]int64, sr *document.SignatureReport, anchors *smx509.CertPool, opts *document.VerifyOptions) {
+	sd, err := cms.Parse(der)
+	if err != nil {
+		sr.AddProblem(CodeContentsUnparsable, "/Contents: %v", err)
+		return
+	}
+	switch {
+	case subFilter == SubFilterCAdES:
+		sr.Profile = string(document.ProfilePAdES)
+	case sd.Style() == cms.GM:
+		sr.Profile = string(document.ProfilePDFGM)
+	default:
+		sr.Profile = "pdf-pkcs7"
+	}
+	vo := cms.VerifyOptions{}
+	if extra, err := parseCertsPEM(opts.SignerCertPEM); err == nil {
+		vo.Certificates = extra
+	}
+	var digest []byte
+	if subFilter == SubFilterPKCS7SHA {
+		h := sha1.New()
+		if err := copyRanges(rd, h, ranges); err != nil {
+			sr.AddProblem(CodeDigestMismatch, "reading the signed ranges: %v", err)
+			return
+		}
+		vo.ExpectContent = h.Sum(nil)
+	} else {
+		alg, err := sd.DigestAlgorithm()
+		if err != nil {
+			sr.AddProblem(CodeUnsupported, "%v", err)
+			return
+		}
+		digest, err = hashRanges(rd, alg, ranges)
+		if err != nil {
+			sr.AddProblem(CodeDigestMismatch, "reading the signed ranges: %v", err)
+			return
+		}
+	}
+	res := sd.Verify(digest, vo)
+	integrity := true
+	for _, ch := range res.Checks {
+		switch ch.Name {
+		case cms.CheckSigner, cms.CheckContent, cms.CheckContentType, cms.CheckMessageDigest, cms.CheckSignature, cms.CheckSigningCert:
+			if ch.Status != cms.OK {
+				integrity = false
+				code := ch.Code
+				if code == "" {
+					code = CodeSignatureInvalid
+				}
+				sr.AddProblem(code, "%s: %s", ch.Name, ch.Message)
+			}
+		default:
+			if ch.Status != cms.OK {
+				code := ch.Code
+				if code == "" {
+					code = "cms-" + ch.Name
+				}
+				sr.AddProblem(code, "%s (%s): %s", ch.Name, ch.Status, ch.Message)
+			}
+		}
+	}
+	if res.Check(cms.CheckMessageDigest) == nil && res.Check(cms.CheckContent) == nil {
+		integrity = false
+	}
+	if res.Check(cms.CheckSignature) == nil {
+		integrity = false
+	}
+	if integrity {
+		sr.Integrity = document.OK
+	}
+	at := time.Now()
+	if !res.SigningTime.IsZero() && sr.SignedAt == "" {
+		sr.SignedAt = res.SigningTime.UTC().Format(time.RFC3339)
+		sr.TimeSource = "claimed"
+		at = res.SigningTime
+	} else if t, err := time.Parse(time.RFC3339, sr.SignedAt); err == nil {
+		at = t
+	}
+	if res.Timestamp != nil && res.Timestamp.OK {
+		sr.SignedAt = res.Timestamp.Time.UTC().Format(time.RFC3339)
+		sr.TimeSource = "timestamp"
+		at = res.Timestamp.Time
+	}
+	describeSigner(sr, res.Signer)
+	if res.Signer == nil {
+		sr.AddProblem(CodeSignerCertMissing, "the signer certificate is not in the signature (give it with --cert)")
+		return
+	}
+	checkTrust(sr, res.Signer, res.Certificates, at, anchors)
+}
+
+func verifySES(ctx context.Context, rd *Reader, der []byte, ranges [][2]int64, sr *document.SignatureReport, anchors *smx509.CertPool) {
+	sig, err := ses.ParseSignature(der)
+	if err != nil {
+		sr.AddProblem(CodeContentsUnparsable, "/Contents: %v", err)
+		return
+	}
+	alg := ses.Digest(sig)
+	digest, err := hashRanges(rd, alg, ranges)
+	if err != nil {
+		sr.AddProblem(CodeUnsupported, "digest %s: %v", alg, err)
+		return
+	}
+	res := ses.VerifySignature(ctx, sig, ses.VerifyOptions{DataHash: digest, TimeStamp: func(ctx context.Context, token, sigValue []byte) (time.Time, error) {
+		info, err := tsa.VerifySignature(token, sigValue)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if err := info.Err(); err != nil {
+			return time.Time{}, err
+		}
+		return info.Time, nil
+	}})
+	integrity := true
+	for _, ch := range res.Checks {
+		if ch.Status == ses.OK {
+			continue
+		}
+		switch ch.Name {
+		case ses.CheckDataHash, ses.CheckSignatureValue, ses.CheckSignerCert:
+			integrity = false
+		}
+		code := ch.Code
+		if code == "" {
+			code = "ses-" + ch.Name
+		}
+		sr.AddProblem(code, "%s (%s): %s", ch.Name, ch.Status, ch.Message)
+	}
+	if res.Get(ses.CheckDataHash) == nil || res.Get(ses.CheckSignatureValue) == nil {
+		integrity = false
+	}
+	if integrity {
+		sr.Integrity = document.OK
+	}
+	sr.Seal = res.SealReport()
+	at := res.SignedAt
+	if !at.IsZero() {
+		sr.SignedAt = at.UTC().Format(time.RFC3339)
+		sr.TimeSource = res.TimeSource
+	}
+	describeSigner(sr, res.SignerCert)
+	if res.SignerCert == nil {
+		sr.AddProblem(CodeSignerCertMissing, "the SES signature carries no parsable signer certificate")
+		return
+	}
+	var inter []*smx509.Certificate
+	if res.MakerCert != nil {
+		inter = append(inter, res.MakerCert)
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	checkTrust(sr, res.SignerCert, inter, at, anchors)
+}
+
+func verifyDocTimestamp(rd *Reader, der []byte, ranges [][2]int64, sr *document.SignatureReport, anchors *smx509.CertPool) {
+	sd, err := cms.Parse(der)
+	if err != nil {
+		sr.AddProblem(CodeContentsUnparsable, "/Contents: %v", err)
+		return
+	}
+	tst, err := cms.ParseTSTInfo(sd.Content())
+	if err != nil {
+		sr.AddProblem(CodeContentsUnparsable, "document time-stamp: %v", err)
+		return
+	}
+	digest, err := hashRanges(rd, tst.HashAlgorithm, ranges)
+	if err != nil {
+		sr.AddProblem(CodeUnsupported, "document time-stamp digest %s: %v", tst.HashAlgorithm, err)
+		return
+	}
+	info, err := tsa.VerifyDigest(der, digest)
+	if err != nil {
+		sr.AddProblem(CodeSignatureInvalid, "document time-stamp: %v", err)
+		return
+	}
+	integrity := true
+	for _, ch := range info.Checks {
+		if ch.Status != cms.OK {
+			code := ch.Code
+			if code == "" {
+				code = CodeSignatureInvalid
+			}
+			if ch.Status == cms.Failed {
+				integrity = false
+			}
+			sr.AddProblem(code, "%s (%s): %s", ch.Name, ch.Status, ch.Message)
+		}
+	}
+	if integrity {
+		sr.Integrity = document.OK
+	}
+	sr.SignedAt = info.Time.UTC().Format(time.RFC3339)
+	sr.TimeSource = "timestamp"
+	describeSigner(sr, info.Certificate)
+	if info.Certificate != nil {
+		checkTrust(sr, info.Certificate, info.Certificates, info.Time, anchors)
+	}
+}
+
+// verifyRSASHA1 checks the legacy adbe.x509.rsa_sha1 form: /Contents is a DER OCTET STRING with
+// a PKCS#1 v1.5 signature over SHA-1 of the ranges; the certificates are in /Cert.
+func verifyRSASHA1(rd *Reader, sv *View, sdict Dict, der []byte, ranges [][2]int64, sr *document.SignatureReport, anchors *smx509.CertPool) {
+	var sig []byte
+	if _, err := asn1.Unmarshal(der, &sig); err != nil {
+		sr.AddProblem(CodeContentsUnparsable, "/Contents is not an OCTET STRING: %v", err)
+		return
+	}
+	var certs []*smx509.Certificate
+	addCert := func(o Object) {
+		if s, ok := sv.Resolve(o).(String); ok {
+			if c, err := smx509.ParseCertificate(s.B); err == nil {
+				certs = append(certs, c)
+			}
+		}
+	}
+	switch cv := sv.Resolve(sdict["Cert"]).(type) {
+	case Array:
+		for _, e := range cv {
+			addCert(e)
+		}
+	default:
+		addCert(cv)
+	}
+	if len(certs) == 0 {
+		sr.AddProblem(CodeSignerCertMissing, "adbe.x509.rsa_sha1 signature without a parsable /Cert")
+		return
+	}
+	leaf := certs[0]
+	pub, ok := leaf.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		sr.AddProblem(CodeUnsupported, "adbe.x509.rsa_sha1 with a non-RSA key")
+		return
+	}
+	h := sha1.New()
+	if err := copyRanges(rd, h, ranges); err != nil {
+		sr.AddProblem(CodeDigestMismatch, "reading the signed ranges: %v", err)
+		return
+	}
+	digest := h.Sum(nil)
+	// Some producers sign the DER DigestInfo directly, others sign a DER OCTET STRING holding the
+	// digest (Adobe's historical form); accept both, nothing else.
+	err := rsa.VerifyPKCS1v15(pub, crypto.SHA1, digest, sig)
+	if err != nil {
+		wrapped, _ := asn1.Marshal(digest)
+		w := sha1.Sum(wrapped)
+		if err2 := rsa.VerifyPKCS1v15(pub, crypto.SHA1, w[:], sig); err2 == nil {
+			err = nil
+		}
+	}
+	if err != nil {
+		sr.AddProblem(CodeSignatureInvalid, "adbe.x509.rsa_sha1 signature does not verify over the signed ranges")
+	} else {
+		sr.Integrity = document.OK
+	}
+	describeSigner(sr, leaf)
+	at := time.Now()
+	if t, err := time.Parse(time.RFC3339, sr.SignedAt); err == nil {
+		at = t
+	}
+	checkTrust(sr, leaf, certs[1:], at, anchors)
+}
+
+func describeSigner(sr *document.SignatureReport, c *smx509.Certificate) {
+	if c == nil {
+		return
+	}
+	sr.Signer = c.Subject.String()
+	if c.Subject.CommonName != "" {
+		sr.Signer = c.Subject.CommonName
+	}
+	h := sha256.Sum256(c.Raw)
+	sr.SignerCertSHA256 = hex.EncodeToString(h[:])
+}
+
+func parseCertsPEM(b []byte) ([]*smx509.Certificate, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	var out []*smx509.Certificate
+	rest := b
+	for {
+		var blk []byte
+		blk, rest = pemBlock(rest)
+		if blk == nil {
+			break
+		}
+		c, err := smx509.ParseCertificate(blk)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no PEM certificate found")
+	}
+	return out, nil
+}
+
+func parseAnchors(opts *document.VerifyOptions) (*smx509.CertPool, error) {
+	if len(opts.TrustPEM) == 0 {
+		return nil, nil
+	}
+	certs, err := parseCertsPEM(opts.TrustPEM)
+	if err != nil {
+		return nil, fmt.Errorf("trust anchors: %w", err)
+	}
+	p := smx509.NewCertPool()
+	for _, c := range certs {
+		p.AddCert(c)
+	}
+	return p, nil
+}
+
+// parsePDFDate parses D:YYYYMMDDHHmmSSOHH'mm' (every part after the year optional).
+func parsePDFDate(s string) (time.Time, bool) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "D:")
+	if len(s) < 4 {
+		return time.Time{}, false
+	}
+	digits := func(i, n, def int) int {
+		if i+n > len(s) {
+			return def
+		}
+		v := 0
+		for k := i; k < i+n; k++ {
+			if s[k] < '0' || s[k] > '9' {
+				return def
+			}
+			v = v*10 + int(s[k]-'0')
+		}
+		return v
+	}
+	y := digits(0, 4, -1)
+	if y < 0 {
+		return time.Time{}, false
+	}
+	mo, d, h, mi, se := digits(4, 2, 1), digits(6, 2, 1), digits(8, 2, 0), digits(10, 2, 0), digits(12, 2, 0)
+	loc := time.UTC
+	if len(s) > 14 {
+		switch s[14] {
+		case '+', '-':
+			oh, om := digits(15, 2, 0), digits(18, 2, 0)
+			off := oh*3600 + om*60
+			if s[14] == '-' {
+				off = -off
+			}
+			loc = time.FixedZone("", off)
+		}
+	}
+	return time.Date(y, time.Month(mo), d, h, mi, se, 0, loc), true
 }
