@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
 	"io"
 	"sync"
 
+	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/smx509"
 
 	"sealdesk/signer"
@@ -193,27 +196,39 @@ func (f *Fake) identity(t *FakeToken, k *fakeKey) *signer.Identity {
 	return id
 }
 
-// sealsFor picks the seals that embed cert. A seal that embeds none of the token's
-// identity certificates (e.g. a seal listing certificate hashes) goes with every identity.
+// sealsFor picks the seals that bind cert: a GB/T 38540 / GM/T 0031 seal lists its
+// signer certificates either whole or as hashes, so a seal binds cert when it contains
+// cert's DER or its SM3, SHA-256 or SHA-1 hash. A seal that binds none of the token's
+// identity certificates (a structure we cannot see into) goes with every identity.
 func sealsFor(seals [][]byte, cert *smx509.Certificate, all []*smx509.Certificate) [][]byte {
 	var out [][]byte
 	for _, s := range seals {
-		if bytes.Contains(s, cert.Raw) {
+		if binds(s, cert) {
 			out = append(out, s)
 			continue
 		}
-		embedsOther := false
+		bindsOther := false
 		for _, c := range all {
-			if bytes.Contains(s, c.Raw) {
-				embedsOther = true
+			if binds(s, c) {
+				bindsOther = true
 				break
 			}
 		}
-		if !embedsOther {
+		if !bindsOther {
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+func binds(seal []byte, cert *smx509.Certificate) bool {
+	if bytes.Contains(seal, cert.Raw) {
+		return true
+	}
+	s3 := sm3.Sum(cert.Raw)
+	s256 := sha256.Sum256(cert.Raw)
+	s1 := sha1.Sum(cert.Raw)
+	return bytes.Contains(seal, s3[:]) || bytes.Contains(seal, s256[:]) || bytes.Contains(seal, s1[:])
 }
 
 // Identities implements signer.KeyStore.

@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -421,6 +422,7 @@ func (s *Store) readObjects(c *pkcs11.Ctx, sess pkcs11.SessionHandle, t signer.T
 			Seals:       sealsFor(seals, co.cert, all),
 		})
 	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i].Label < ids[j].Label })
 	return ids, seals, nil
 }
 

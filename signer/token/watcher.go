@@ -3,6 +3,7 @@ package token
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,7 +126,10 @@ func (w *Watcher) poll(ctx context.Context, l Lister, opts WatchOptions) {
 			return
 		}
 		if r.err != nil {
-			msg := fmt.Sprintf("module %s: %v", l.Name(), r.err)
+			msg := r.err.Error()
+			if !strings.Contains(msg, l.Name()) {
+				msg = fmt.Sprintf("module %s: %s", l.Name(), msg)
+			}
 			if msg != lastErr {
 				if !send(signer.Event{Kind: signer.ModuleError, Token: signer.TokenInfo{Module: l.Name()}, Err: msg}) {
 					return
