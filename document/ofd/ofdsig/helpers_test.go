@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
@@ -233,3 +234,5 @@ func hasCode(r document.SignatureReport, code string) bool {
 	}
 	return false
 }
+
+func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
