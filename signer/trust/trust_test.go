@@ -370,3 +370,9 @@ func TestParsePEM(t *testing.T) {
 		t.Fatal("garbage roots accepted")
 	}
 }
+
+func httptestServer(t *testing.T, h http.Handler) string {
+	s := httptest.NewServer(h)
+	t.Cleanup(s.Close)
+	return s.URL
+}
