@@ -249,7 +249,7 @@ func day(t time.Time) string   { return t.UTC().Format("2006-01-02") }
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") }
 
 // TimeStampVerifier verifies an RFC 3161 token over the signature value and returns the time it
-// proves. signer/tsa provides one; VerifySignature reports "unknown" without it.
+// proves. VerifyTimeStamp (signer/tsa) is the default.
 type TimeStampVerifier func(ctx context.Context, token, signatureValue []byte) (time.Time, error)
 
 // VerifyOptions says what VerifySignature compares against.
@@ -259,7 +259,8 @@ type VerifyOptions struct {
 	DataHash []byte
 	// Content is the protected data itself; it is hashed here. Ignored when DataHash is set.
 	Content []byte
-	// TimeStamp verifies the optional v4 timeStamp; nil leaves a present token "unknown".
+	// TimeStamp verifies the optional v4 timeStamp; nil uses VerifyTimeStamp (token and
+	// binding to the signature value, not the TSA's chain).
 	TimeStamp TimeStampVerifier
 }
 
@@ -329,9 +330,11 @@ func VerifySignature(ctx context.Context, sig *Signature, opts VerifyOptions) *R
 	// Timestamp and signing time.
 	r.SignedAt, r.TimeSource = sig.TBS.TimeInfo, "claimed"
 	if len(sig.TimeStamp) > 0 {
-		if opts.TimeStamp == nil {
-			r.add(CheckTimeStamp, Unknown, "timestamp-not-checked", "signature carries a %d-byte timestamp; no timestamp verifier configured", len(sig.TimeStamp))
-		} else if t, err := opts.TimeStamp(ctx, sig.TimeStamp, sig.Value); err != nil {
+		verify := opts.TimeStamp
+		if verify == nil {
+			verify = VerifyTimeStamp
+		}
+		if t, err := verify(ctx, sig.TimeStamp, sig.Value); err != nil {
 			r.add(CheckTimeStamp, Failed, "timestamp-invalid", "timestamp token: %v", err)
 		} else {
 			r.SignedAt, r.TimeSource = t, "timestamp"
