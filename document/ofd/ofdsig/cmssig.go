@@ -83,8 +83,5 @@ func (v *verifier) verifyCMS(ctx context.Context, s *sigEntry, value []byte, r *
 	if out.signedAt.IsZero() {
 		out.signedAt = parseDateTime(s.sig.SignatureDateTime)
 	}
-	if out.cert != nil {
-		out.certValidity = certValidityAt(out.cert, out.signedAt, r, s)
-	}
 	return out, true
 }

@@ -105,11 +105,11 @@ var corpusFacts = []fileFacts{
 		{profile: "ofd-ses4", integrity: "ok", changes: "allowed", trust: "failed", codes: []string{"ses.signer-cert-not-valid-at-signing"}},
 		{profile: "ofd-ses1", integrity: "ok", changes: "none", trust: "failed", codes: []string{"ses.signer-cert-not-valid-at-signing"}}}},
 	{file: "generated/ofdrwgen-sign-gbt35275.ofd", sigs: []sigFacts{{profile: "ofd-sign-gbt35275", integrity: "ok", changes: "none", trust: "failed",
-		codes: []string{"ofd.sign.cert-not-valid-at-signing"}}}},
+		codes: []string{"trust.cert-not-valid-at-signing"}}}},
 	{file: "generated/ofdrwgen-sign-gbt35275-pkcs9.ofd", sigs: []sigFacts{{profile: "ofd-sign-gbt35275", integrity: "ok", changes: "none", trust: "failed",
-		codes: []string{"ofd.sign.cert-not-valid-at-signing"}}}},
+		codes: []string{"trust.cert-not-valid-at-signing"}}}},
 	{file: "generated/ofdrwgen-sign-raw.ofd", withCert: true, sigs: []sigFacts{{profile: "ofd-sign-raw", integrity: "ok", changes: "none", trust: "failed",
-		codes: []string{"ofd.sign.cert-not-valid-at-signing"}}}},
+		codes: []string{"trust.cert-not-valid-at-signing"}}}},
 }
 
 func TestCorpus(t *testing.T) {

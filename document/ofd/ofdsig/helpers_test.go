@@ -67,10 +67,11 @@ func makeOFD(t testing.TB, pages int) []byte {
 
 // fixture is a signer with an SES seal binding it, issued by a test chain.
 type fixture struct {
-	chain *pki.Chain
-	id    *signer.Identity
-	seal  map[int][]byte // by SES version
-	root  []byte         // PEM of the trust anchor and the intermediate (SES carries no chain)
+	chain   *pki.Chain
+	id      *signer.Identity
+	seal    map[int][]byte // by SES version
+	root    []byte         // PEM of the trust anchor and the intermediate (SES carries no chain)
+	picture []byte
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -91,7 +92,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{chain: chain, id: pki.Identity(sp, chain, "ofd test"), seal: map[int][]byte{}, root: pki.PEM(chain.Root.Cert, chain.Intermediate.Cert)}
+	f := &fixture{chain: chain, id: pki.Identity(sp, chain, "ofd test"), seal: map[int][]byte{}, picture: pic, root: pki.PEM(chain.Root.Cert, chain.Intermediate.Cert)}
 	for _, v := range []int{ses.V4, ses.V1} {
 		seal, err := ses.MakeSeal(ses.SealSpec{Version: v, ESID: fmt.Sprintf("SD-OFD-TEST-%d", v), Name: "SealDesk 测试专用章",
 			SignerCerts: []*smx509.Certificate{sp.Cert}, ValidEnd: time.Now().AddDate(1, 0, 0),

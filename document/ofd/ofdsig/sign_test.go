@@ -7,8 +7,13 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/emmansun/gmsm/smx509"
 
 	"sealdesk/document"
+	"sealdesk/signer/pki"
+	"sealdesk/signer/ses"
 )
 
 func TestSignRoundTrip(t *testing.T) {
@@ -184,5 +189,36 @@ func TestSignRejects(t *testing.T) {
 		} else {
 			t.Logf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestExpiredSignerCertificate: a signature made after the signer certificate expired keeps
+// its integrity, and trust fails naming the reason.
+func TestExpiredSignerCertificate(t *testing.T) {
+	f := newFixture(t)
+	old, err := f.chain.Issue(pki.Template{Kind: pki.Signer, CommonName: "Expired Signer",
+		NotBefore: time.Now().AddDate(-3, 0, 0), NotAfter: time.Now().AddDate(-1, 0, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk, err := f.chain.Issue(pki.Template{Kind: pki.SealMaker, CommonName: "Maker"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seal, err := ses.MakeSeal(ses.SealSpec{ESID: "SD-EXPIRED", Name: "过期测试章", SignerCerts: []*smx509.Certificate{old.Cert},
+		ValidEnd: time.Now().AddDate(1, 0, 0), PictureType: "png", Picture: f.picture, WidthMM: 40, HeightMM: 40, Maker: mk.Key, MakerCert: mk.Cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := f.request(document.ProfileOFDSES4, 1)
+	req.Identity, req.Seal = pki.Identity(old, f.chain, "expired"), seal
+	out := signBytes(t, makeOFD(t, 1), req, nil)
+	rep := verifyBytes(t, out, &document.VerifyOptions{TrustPEM: f.root, Offline: true})
+	s := rep.Signatures[0]
+	if s.Integrity != document.OK || s.Trust != document.Failed || s.Valid {
+		t.Fatalf("integrity %s trust %s valid %v", s.Integrity, s.Trust, s.Valid)
+	}
+	if !hasTrustReason(s) || !strings.Contains(strings.Join(codes(s), " "), "not-valid-at-signing") {
+		t.Errorf("no expiry reason: %v", s.Problems)
 	}
 }

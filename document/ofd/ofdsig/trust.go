@@ -3,26 +3,22 @@ package ofdsig
 import (
 	"bytes"
 	"context"
+	"encoding/pem"
 	"strings"
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
 
 	"sealdesk/document"
+	"sealdesk/signer/trust"
 )
 
-// Trust problem codes.
-const (
-	CodeTrustNoAnchors = "ofd.trust.no-anchors"  // no trust anchors configured: chain not decided
-	CodeTrustChain     = "ofd.trust.chain"       // no chain to a configured anchor
-	CodeTrustRevoked   = "ofd.trust.revocation"  // revocation not checked / revoked
-	CodeCertNotValid   = "ofd.trust.cert-expiry" // signer certificate not valid at the signing time
-)
-
-// trust fills signer, time and trust fields: validity of the signer certificate at the
-// signing time, and a chain to the anchors of VerifyOptions.TrustPEM (self-signed certificates
-// there are anchors, the others serve as intermediates, since SES signatures carry no chain).
-// Revocation stays unknown: no CRL/OCSP client is wired in here.
+// trust fills signer, time and trust fields through signer/trust: a chain to the anchors of
+// VerifyOptions.TrustPEM (self-signed certificates there are anchors, the others
+// intermediates, since SES signatures carry no chain), validity at the signing time, key usage
+// and revocation (CRL/OCSP; unknown when offline). Trust is failed when any of these failed,
+// unknown when the chain could not be decided (no anchors), else ok; Revocation is reported on
+// its own, so an offline check leaves trust ok and revocation unknown, as for PDF.
 func (v *verifier) trust(ctx context.Context, sv signedValue, r *document.SignatureReport) {
 	fillSigner(r, sv.cert)
 	if !sv.signedAt.IsZero() {
@@ -35,51 +31,64 @@ func (v *verifier) trust(ctx context.Context, sv signedValue, r *document.Signat
 		r.Trust = document.Unknown
 		return
 	}
-	if sv.certValidity == document.Failed {
-		r.Trust = document.Failed
-		if !hasCodeSuffix(r, "not-valid-at-signing") {
-			r.AddProblem(CodeCertNotValid, "signer certificate %q was not valid at the signing time", sv.cert.Subject.CommonName)
+	tv, err := v.trustVerifier()
+	if err != nil {
+		r.Trust = document.Unknown
+		r.AddProblem("ofd.trust.config", "trust anchors (--trust) unusable: %v", err)
+		return
+	}
+	var inter []*smx509.Certificate
+	for _, c := range sv.extra {
+		if c != sv.cert {
+			inter = append(inter, c)
 		}
 	}
-	roots, inter := smx509.NewCertPool(), smx509.NewCertPool()
-	anchors := 0
-	if certs, err := parsePEMCerts(v.opts.TrustPEM); err == nil {
+	res := tv.CheckRequest(ctx, trust.Request{Leaf: sv.cert, Intermediates: inter, At: sv.signedAt, AtProven: r.TimeSource == "timestamp"})
+	for _, p := range res.Problems {
+		if p.Code == trust.CodeNotValidAtTime && hasCodeSuffix(r, "signer-cert-not-valid-at-signing") {
+			continue // the SES check already said so
+		}
+		r.AddProblem(p.Code, "%s", p.Message)
+	}
+	switch {
+	case res.ChainStatus == trust.Failed || res.ValidAtSigning == trust.Failed || res.KeyUsage == trust.Failed || res.Revocation == trust.Failed:
+		r.Trust = document.Failed
+	case res.ChainStatus == trust.OK && res.ValidAtSigning == trust.OK && res.KeyUsage == trust.OK:
+		r.Trust = document.OK
+	default:
+		r.Trust = document.Unknown
+	}
+	if sv.certValidity == document.Failed {
+		r.Trust = document.Failed
+	}
+	r.Revocation = string(res.Revocation)
+	if r.Revocation == "" {
+		r.Revocation = document.Unknown
+	}
+}
+
+// trustVerifier builds the signer/trust verifier of this run once.
+func (v *verifier) trustVerifier() (*trust.Verifier, error) {
+	if v.tv != nil || v.tvErr != nil {
+		return v.tv, v.tvErr
+	}
+	var roots, inter []byte
+	if len(v.opts.TrustPEM) > 0 {
+		certs, err := trust.ParsePEM(v.opts.TrustPEM)
+		if err != nil {
+			v.tvErr = err
+			return nil, err
+		}
 		for _, c := range certs {
 			if bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil {
-				roots.AddCert(c)
-				anchors++
+				roots = append(roots, pemCert(c)...)
 			} else {
-				inter.AddCert(c)
+				inter = append(inter, pemCert(c)...)
 			}
 		}
 	}
-	for _, c := range sv.extra {
-		if c != sv.cert {
-			inter.AddCert(c)
-		}
-	}
-	if anchors == 0 {
-		if r.Trust != document.Failed {
-			r.Trust = document.Unknown
-		}
-		r.AddProblem(CodeTrustNoAnchors, "no trust anchors given (--trust): the chain of %q was not checked", sv.cert.Subject.CommonName)
-		return
-	}
-	at := sv.signedAt
-	if at.IsZero() {
-		at = time.Now()
-	}
-	_, err := sv.cert.Verify(smx509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: at,
-		KeyUsages: []smx509.ExtKeyUsage{smx509.ExtKeyUsageAny}})
-	if err != nil {
-		r.Trust = document.Failed
-		r.AddProblem(CodeTrustChain, "signer certificate %q does not chain to a trusted root at %s: %v", sv.cert.Subject.CommonName, at.UTC().Format(time.RFC3339), err)
-		return
-	}
-	if r.Trust != document.Failed {
-		r.Trust = document.OK
-	}
-	r.Revocation = document.Unknown
+	v.tv, v.tvErr = trust.NewVerifier(trust.Config{Roots: roots, Intermediates: inter, Offline: v.opts.Offline})
+	return v.tv, v.tvErr
 }
 
 func hasCodeSuffix(r *document.SignatureReport, suffix string) bool {
@@ -89,20 +98,6 @@ func hasCodeSuffix(r *document.SignatureReport, suffix string) bool {
 		}
 	}
 	return false
-}
-
-// certValidityAt reports whether c was valid at t (unknown when t is zero), adding a problem
-// when it was not.
-func certValidityAt(c *smx509.Certificate, t time.Time, r *document.SignatureReport, s *sigEntry) string {
-	switch {
-	case t.IsZero():
-		return document.Unknown
-	case t.Before(c.NotBefore) || t.After(c.NotAfter):
-		r.AddProblem("ofd.sign.cert-not-valid-at-signing", "signature %s: signer certificate %q valid %s … %s, signed %s",
-			s.id(), c.Subject.CommonName, c.NotBefore.UTC().Format(time.RFC3339), c.NotAfter.UTC().Format(time.RFC3339), t.UTC().Format(time.RFC3339))
-		return document.Failed
-	}
-	return document.OK
 }
 
 // parseDateTime reads SignatureDateTime in the formats real files use; zero when unreadable.
@@ -117,4 +112,8 @@ func parseDateTime(s string) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+func pemCert(c *smx509.Certificate) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }

@@ -18,6 +18,7 @@ import (
 	"sealdesk/document"
 	"sealdesk/document/ofd"
 	"sealdesk/signer/ses"
+	"sealdesk/signer/trust"
 )
 
 // Problem codes of this package (SES, CMS and trust checks add their own).
@@ -123,6 +124,8 @@ type verifier struct {
 	files     []string
 	machinery map[string]bool
 	usage     *usage
+	tv        *trust.Verifier
+	tvErr     error
 }
 
 // verifyOne checks one signature; the facts go into the report, Decide derives the verdict.
