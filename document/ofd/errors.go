@@ -36,14 +36,14 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	where := "OFD package"
+	msg := e.Kind.Error()
+	if e.Detail != "" {
+		msg += ": " + e.Detail
+	}
 	if e.Path != "" {
-		where = e.Path
+		msg = e.Path + ": " + msg
 	}
-	if e.Detail == "" {
-		return fmt.Sprintf("%s: %v", where, e.Kind)
-	}
-	return fmt.Sprintf("%s: %v: %s", where, e.Kind, e.Detail)
+	return msg
 }
 
 func (e *Error) Unwrap() error { return e.Kind }
