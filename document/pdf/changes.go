@@ -230,7 +230,7 @@ func (c *classifier) object(num int) {
 	}
 	switch {
 	case inS && inF:
-		if c.same(oS, oF) {
+		if c.same(normalize(oS), normalize(oF)) {
 			return
 		}
 		if ef.Kind == entryInUse && ef.Offset < c.s.revEnd && (es.Kind != entryInUse || ef.Offset != es.Offset) {
@@ -281,30 +281,35 @@ func (c *classifier) same(a, b Object) bool {
 }
 
 func (c *classifier) added(num int, o Object, roles role) {
-	switch {
-	case roles&(roleCatalog|rolePage|rolePageTree) != 0:
-		c.cr.add(false, CodePageChanged, "new %s object %d", roles, num)
-	case roles&(roleContent|roleOther) != 0:
-		c.cr.add(false, CodePageContentChanged, "new object %d is drawn on a page or run by the document (%s)", num, roles)
-	case roles&(roleAnnot|roleAnnotAP) != 0:
-		// judged with the annotation list; new appearance objects follow their annotation
-	case roles&roleField != 0 && roles&roleSigField == 0:
-		// judged with the field list (new fields) or as form fill (new value objects)
+	// A new object matters only through what references it: a changed page, catalog, field or
+	// annotation list is judged where the reference changed. The exception is a number the
+	// signed revision already referenced but left undefined (null): defining it later changes
+	// the signed document without touching any signed object.
+	if rs := c.gs.roles[num]; rs != 0 {
+		c.cr.add(false, CodePageContentChanged, "object %d was referenced by the signed revision but undefined; a later revision defines it (%s)", num, rs)
+		return
 	}
-	// signature dictionaries, fields, widgets and appearances, DSS, metadata, AcroForm and
-	// annotation/field arrays are allowed as new objects; their containers are judged below.
-	if d, ok := o.(Dict); ok && roles&(roleAcroForm) != 0 {
+	if d, ok := o.(Dict); ok && roles&roleAcroForm != 0 {
 		c.acroFormDiff(nil, d)
 	}
 }
+
+// visualPageKeys are the page (and page tree node) entries that change what the page shows.
+var visualPageKeys = map[Name]bool{"Contents": true, "Resources": true, "MediaBox": true, "CropBox": true,
+	"Rotate": true, "UserUnit": true, "Group": true, "Parent": true, "AA": true, "Type": true, "Kids": true,
+	"Count": true, "VP": true, "Trans": true, "PresSteps": true}
 
 func (c *classifier) modified(num int, oS, oF Object, roles role) {
 	dS, _ := asDict(oS)
 	dF, _ := asDict(oF)
 	switch {
-	case roles&(rolePageTree|roleContent|roleOther) != 0:
+	case roles&(roleContent|roleOther) != 0:
 		c.cr.add(false, CodePageContentChanged, "object %d (%s) was changed after signing", num, roles)
 		return
+	case roles&rolePageTree != 0 && roles&rolePage == 0:
+		for _, k := range c.changedKeys(dS, dF) {
+			c.cr.add(!visualPageKeys[k], CodePageChanged, "page tree node %d: /%s changed", num, k)
+		}
 	case roles&roleCatalog != 0:
 		c.catalogDiff(dS, dF)
 	case roles&rolePage != 0:
@@ -313,7 +318,7 @@ func (c *classifier) modified(num int, oS, oF Object, roles role) {
 				c.annotsDiff(c.signed.Array(dS["Annots"]), c.final.Array(dF["Annots"]), fmt.Sprintf("page object %d", num))
 				continue
 			}
-			c.cr.add(false, CodePageChanged, "page object %d: /%s changed", num, k)
+			c.cr.add(!visualPageKeys[k], CodePageChanged, "page object %d: /%s changed", num, k)
 		}
 	case roles&roleAnnots != 0:
 		a, _ := oS.(Array)
@@ -330,19 +335,26 @@ func (c *classifier) modified(num int, oS, oF Object, roles role) {
 	case roles&roleSigField != 0:
 		wasSigned := c.gs.sigSigned[num]
 		keys := c.changedKeys(dS, dF)
+		signedNow := !wasSigned && c.gf.sigSigned[num]
 		for _, k := range keys {
 			switch {
-			case k == "V" && !wasSigned:
+			case k == "V" && signedNow:
 				c.cr.add(true, "signature-field-signed", "signature field %d was signed", num)
-			case (k == "AP" || k == "MK" || k == "F") && !wasSigned:
-			case k == "Lock" || k == "SV":
+			case (k == "AP" || k == "MK" || k == "F" || k == "DA" || k == "DR") && signedNow:
+				// signing an existing empty field draws its appearance
+			case k == "Lock" || k == "SV" || k == "TU":
+			case k == "AP" || k == "MK":
+				// Sneaky Signature Attack: a signature field's appearance changes without a
+				// signature being made — drawing arbitrary content under a signature's cover.
+				c.cr.add(false, CodeSSA, "signature field %d: its appearance /%s changed without the field being signed", num, k)
 			default:
-				c.cr.add(false, CodeSigFieldChanged, "signature field %d: /%s changed after it was signed", num, k)
+				c.cr.add(false, CodeSigFieldChanged, "signature field %d: /%s changed", num, k)
 			}
 		}
 	case roles&roleSigAP != 0:
-		if owner, ok := c.gs.owner[num]; ok && c.gs.sigSigned[owner] {
-			c.cr.add(false, CodeSigFieldChanged, "the appearance (object %d) of a signed signature field changed", num)
+		owner, ok := c.gs.owner[num]
+		if !ok || c.gs.sigSigned[owner] || !c.gf.sigSigned[owner] {
+			c.cr.add(false, CodeSigFieldChanged, "the appearance (object %d) of a signature field changed without that field being signed now", num)
 		}
 	case roles&(roleAnnot|roleAnnotAP) != 0:
 		c.cr.add(c.p == 3, CodeAnnotationChanged, "annotation object %d (%s) was changed", num, roles)
@@ -416,6 +428,18 @@ func (c *classifier) deepEqual(a, b Object, depth int) bool {
 		return c.same(&Stream{Offset: x.Offset, Length: x.Length, Data: x.Data}, &Stream{Offset: y.Offset, Length: y.Length, Data: y.Data})
 	}
 	return Equal(a, b)
+}
+
+// normalize drops entries viewers ignore, so rewriting them is not a change: the obsolete
+// /Name of font dictionaries (ISO 32000-1 9.6.2: "should not be used", PDF 1.0 only).
+func normalize(o Object) Object {
+	d, ok := o.(Dict)
+	if !ok || NameOf(d["Type"]) != "Font" || d["Name"] == nil {
+		return o
+	}
+	n := copyDict(d)
+	delete(n, "Name")
+	return n
 }
 
 func asDict(o Object) (Dict, bool) {
@@ -558,6 +582,10 @@ func (c *classifier) annotsDiff(a, b Array, where string) {
 		}
 		roles := c.gf.roles[r.Num]
 		if roles&roleSigField != 0 {
+			if c.visibleWidget(r) && !c.gf.sigSigned[r.Num] {
+				c.cr.add(false, CodeSSA, "%s: a new visible but unsigned signature widget %v draws on the page", where, r)
+				continue
+			}
 			if c.p >= 2 && c.visibleWidget(r) && c.gs.roles[r.Num]&roleSigField == 0 {
 				// Sneaky Signature Attack: a certified document gets a new signature widget
 				// whose appearance draws over the page. DocMDP allows signing, not drawing.

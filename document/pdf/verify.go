@@ -1,11 +1,14 @@
 package pdf
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/hex"
 	"errors"
@@ -196,9 +199,7 @@ func verifyOne(ctx context.Context, rd *Reader, s *sigInfo, anchors *smx509.Cert
 	ranges := [][2]int64{{0, a}, {b, b + c}}
 	checkContainer(ctx, rd, sv, sdict, sf, der, ranges, sr, anchors, opts)
 	// Changes after signing.
-	if sr.ChangesAfter != document.Disallowed || true {
-		classifyInto(rd, s, sr)
-	}
+	classifyInto(rd, s, sr)
 	return sr
 }
 
@@ -366,9 +367,8 @@ func verifyCMS(ctx context.Context, rd *Reader, subFilter string, der []byte, ra
 			}
 		}
 	}
-	if res.Check(cms.CheckMessageDigest) == nil && res.Check(cms.CheckContent) == nil {
-		integrity = false
-	}
+	// Without signed attributes the signature value itself covers the content digest, so a
+	// passing "signature" check is what integrity needs; message-digest is checked when present.
 	if res.Check(cms.CheckSignature) == nil {
 		integrity = false
 	}
@@ -514,8 +514,10 @@ func verifyRSASHA1(rd *Reader, sv *View, sdict Dict, der []byte, ranges [][2]int
 		return
 	}
 	var certs []*smx509.Certificate
+	var raws [][]byte
 	addCert := func(o Object) {
 		if s, ok := sv.Resolve(o).(String); ok {
+			raws = append(raws, s.B)
 			if c, err := smx509.ParseCertificate(s.B); err == nil {
 				certs = append(certs, c)
 			}
@@ -529,14 +531,26 @@ func verifyRSASHA1(rd *Reader, sv *View, sdict Dict, der []byte, ranges [][2]int
 	default:
 		addCert(cv)
 	}
-	if len(certs) == 0 {
-		sr.AddProblem(CodeSignerCertMissing, "adbe.x509.rsa_sha1 signature without a parsable /Cert")
+	if len(raws) == 0 {
+		sr.AddProblem(CodeSignerCertMissing, "adbe.x509.rsa_sha1 signature without a /Cert")
 		return
 	}
-	leaf := certs[0]
-	pub, ok := leaf.PublicKey.(*rsa.PublicKey)
-	if !ok {
-		sr.AddProblem(CodeUnsupported, "adbe.x509.rsa_sha1 with a non-RSA key")
+	var leaf *smx509.Certificate
+	var pub *rsa.PublicKey
+	if len(certs) > 0 && bytes.Equal(certs[0].Raw, raws[0]) {
+		leaf = certs[0]
+		pub, _ = leaf.PublicKey.(*rsa.PublicKey)
+	} else {
+		// Old certificates (negative serial numbers, common in 2000s test PKIs) are refused by
+		// Go's X.509 parser; the signature can still be checked with the key, and the report
+		// says why the chain could not be.
+		var subject string
+		pub, subject = rawRSAKey(raws[0])
+		sr.Signer = subject
+		sr.AddProblem(CodeTrustFailed, "the signer certificate in /Cert cannot be parsed as X.509 (e.g. a negative serial number); its chain was not checked")
+	}
+	if pub == nil {
+		sr.AddProblem(CodeUnsupported, "adbe.x509.rsa_sha1 without a usable RSA key in /Cert")
 		return
 	}
 	h := sha1.New()
@@ -560,12 +574,50 @@ func verifyRSASHA1(rd *Reader, sv *View, sdict Dict, der []byte, ranges [][2]int
 	} else {
 		sr.Integrity = document.OK
 	}
+	if leaf == nil {
+		sr.Trust = document.Failed
+		return
+	}
 	describeSigner(sr, leaf)
 	at := time.Now()
 	if t, err := time.Parse(time.RFC3339, sr.SignedAt); err == nil {
 		at = t
 	}
 	checkTrust(sr, leaf, certs[1:], at, anchors)
+}
+
+// rawRSAKey digs the RSA key and the subject out of a certificate Go's parser refuses.
+func rawRSAKey(der []byte) (*rsa.PublicKey, string) {
+	var cert struct {
+		TBS asn1.RawValue
+	}
+	if _, err := asn1.Unmarshal(der, &cert); err != nil {
+		return nil, ""
+	}
+	var tbs struct {
+		Version   asn1.RawValue `asn1:"optional,explicit,tag:0"`
+		Serial    asn1.RawValue
+		SigAlg    asn1.RawValue
+		Issuer    asn1.RawValue
+		Validity  asn1.RawValue
+		Subject   pkix.RDNSequence
+		PublicKey asn1.RawValue
+	}
+	if _, err := asn1.Unmarshal(cert.TBS.FullBytes, &tbs); err != nil {
+		return nil, ""
+	}
+	k, err := x509.ParsePKIXPublicKey(tbs.PublicKey.FullBytes)
+	if err != nil {
+		return nil, ""
+	}
+	var name pkix.Name
+	name.FillFromRDNSequence(&tbs.Subject)
+	pub, _ := k.(*rsa.PublicKey)
+	subject := name.CommonName
+	if subject == "" {
+		subject = name.String()
+	}
+	return pub, subject
 }
 
 func describeSigner(sr *document.SignatureReport, c *smx509.Certificate) {
