@@ -1,0 +1,313 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"sealdesk/document"
+	"sealdesk/hub/api"
+	"sealdesk/hub/client"
+	"sealdesk/hub/outbox"
+	"sealdesk/signer"
+	"sealdesk/signer/keys"
+	"sealdesk/signer/ses"
+)
+
+const signUsage = "--in IN [--in IN2 ...] [--out OUT | --out-dir DIR] --key URI [--seal SEAL] [--profile P]\n" +
+	"    (--page N --at X,Y [--size W,H] | --keyword WORD [--nth N] [--offset DX,DY] | --cross-page [--pages A-B])\n" +
+	"    [--reason R] [--location L] [--tsa URL] [--hub URL] [--certify 1|2|3] [--pin-file F]"
+
+func init() {
+	Register(&Command{
+		Path:  []string{"sign"},
+		Usage: "--in IN --out OUT --key URI --seal SEAL --profile P (placement) [options]",
+		Short: "seal PDF or OFD files (a new file each; the input is never changed)",
+		Run:   runSign,
+	})
+}
+
+func runSign(ctx context.Context, env *Env) error {
+	fs := FlagSet(env, "sign", signUsage)
+	ins := StringList(fs, "in", "input `file` (repeat for a batch)")
+	out := fs.String("out", "", "output `file` (one input only; default: NAME-signed.EXT beside the input)")
+	outDir := fs.String("out-dir", "", "output `directory` for a batch")
+	keyURI := fs.String("key", "", "signing key: pkcs11:… URI or file:KEYSTORE")
+	sealFile := fs.String("seal", "", "SES seal `file` (default: the seal stored with the key)")
+	profile := fs.String("profile", "", "pades | pdf-gm | pdf-ses | ofd-ses4 | ofd-ses1 (default: pdf-gm for SM2 keys, pades otherwise; ofd-ses4 for OFD)")
+	page := fs.Int("page", 0, "page `N` (1-based) for --at")
+	at := fs.String("at", "", "seal centre `X,Y` in mm from the page's top-left corner")
+	size := fs.String("size", "", "seal size `W,H` in mm (default: the seal's own size)")
+	keyword := fs.String("keyword", "", "place the seal centred on each occurrence of `WORD`")
+	nth := fs.Int("nth", 0, "with --keyword: only the `N`th occurrence (1-based)")
+	offset := fs.String("offset", "", "with --keyword: move the seal by `DX,DY` mm")
+	cross := fs.Bool("cross-page", false, "cross-page seal (骑缝章) over the right edge of the pages")
+	pages := fs.String("pages", "", "with --cross-page: page range `A-B` (default: all pages)")
+	reason := fs.String("reason", "", "reason for signing")
+	location := fs.String("location", "", "where the signing happens")
+	tsaURL := fs.String("tsa", "", "RFC 3161 time-stamp service `URL`")
+	hubURL := fs.String("hub", os.Getenv("SEALDESK_HUB"), "seal registry `URL`: checks the seal's status first")
+	certify := fs.Int("certify", 0, "PDF: make a certification signature with DocMDP permission `P` (1, 2 or 3)")
+	pinFile := fs.String("pin-file", "", "read the PIN or keystore password from `file`")
+	outboxPath := fs.String("outbox", "", "signing-record outbox `file` (default $SEALDESK_OUTBOX or the user config dir)")
+	pos, err := Parse(fs, env.Args)
+	if err != nil {
+		return err
+	}
+	inputs := append(*ins, pos...)
+	if len(inputs) == 0 {
+		return Usagef("no input: give --in FILE")
+	}
+	if *keyURI == "" {
+		return Usagef("no key: give --key pkcs11:… or --key file:KEYSTORE")
+	}
+	if *out != "" && len(inputs) > 1 {
+		return Usagef("--out names one file; for %d inputs use --out-dir", len(inputs))
+	}
+	placements, err := parsePlacement(*page, *at, *size, *keyword, *nth, *offset, *cross, *pages)
+	if err != nil {
+		return err
+	}
+	if *certify < 0 || *certify > 3 {
+		return Usagef("--certify takes 1, 2 or 3")
+	}
+
+	pin, err := ReadPIN(env, *pinFile, "PIN")
+	if err != nil {
+		return err
+	}
+	id, err := keys.Open(ctx, *keyURI, pin)
+	clear(pin)
+	if err != nil {
+		return Usagef("%v", err)
+	}
+	if id.Close != nil {
+		defer id.Close()
+	}
+
+	sealDER, err := loadSeal(*sealFile, id)
+	if err != nil {
+		return err
+	}
+	seal, err := ses.ParseSeal(sealDER)
+	if err != nil {
+		return Usagef("seal %s: %v", *sealFile, err)
+	}
+
+	hub, err := client.FromEnv(*hubURL, "")
+	if err != nil {
+		return Usagef("hub: %v", err)
+	}
+	obPath := *outboxPath
+	if obPath == "" {
+		if obPath, err = outbox.DefaultPath(); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(obPath), 0o700); err != nil {
+		return err
+	}
+	ob, err := outbox.Open(obPath, outbox.Options{})
+	if err != nil {
+		return Usagef("outbox %s: %v", obPath, err)
+	}
+	defer ob.Close()
+	if hub != nil {
+		// Revoked or suspended seals must not sign; without a hub, SealDesk signs standalone.
+		if err := ob.CheckSealUsable(ctx, seal.Info.ESID, outbox.Policy{Hub: hub}); err != nil {
+			return Nof("%v", err)
+		}
+	}
+
+	certSum := sha256.Sum256(id.Certificate.Raw)
+	failed := 0
+	for _, in := range inputs {
+		dst, err := outputPath(in, *out, *outDir)
+		if err != nil {
+			return err
+		}
+		req := &document.SignRequest{
+			Profile:    document.Profile(*profile),
+			Identity:   id,
+			Seal:       sealDER,
+			Placements: placements,
+			Reason:     *reason,
+			Location:   *location,
+			TSA:        *tsaURL,
+			Certify:    *certify,
+		}
+		if req.Profile == "" {
+			if req.Profile, err = defaultProfile(in, id.Algorithm); err != nil {
+				return Usagef("%v", err)
+			}
+		}
+		if err := fillPicture(req, seal); err != nil {
+			return err
+		}
+		rec := api.Record{
+			SealID:           seal.Info.ESID,
+			SignerCertSHA256: hex.EncodeToString(certSum[:]),
+			DocName:          filepath.Base(dst),
+		}
+		start := time.Now()
+		_, err = ob.Record(ctx, rec, dst, func() error { return document.SignFile(ctx, in, dst, req) })
+		if err != nil {
+			failed++
+			fmt.Fprintf(env.Stderr, "%s: %s: %v\n", env.Program, in, err)
+			continue
+		}
+		fmt.Fprintf(env.Stdout, "%s -> %s (%s, %d stamp(s), %s)\n", in, dst, req.Profile, len(req.Stamps),
+			time.Since(start).Round(time.Millisecond))
+	}
+	if failed > 0 {
+		return Silent(ExitUsage)
+	}
+	if hub != nil {
+		// Best effort: the record is safe in the outbox; `sealctl sync` delivers it later.
+		if _, err := ob.Push(ctx, hub); err != nil {
+			fmt.Fprintf(env.Stderr, "%s: the signing record stays in the outbox until the next sync: %v\n", env.Program, err)
+		}
+	}
+	return nil
+}
+
+func loadSeal(path string, id *signer.Identity) ([]byte, error) {
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, Usagef("cannot read the seal: %v", err)
+		}
+		return b, nil
+	}
+	if len(id.Seals) > 0 {
+		return id.Seals[0], nil
+	}
+	return nil, Usagef("no seal: the key %s holds none; give --seal FILE", id.URI)
+}
+
+// fillPicture gives the request the seal's picture and physical size. PDF pages need a raster
+// picture; OFD readers draw the picture from the seal itself, so any picture type serves there.
+func fillPicture(req *document.SignRequest, seal *ses.Seal) error {
+	_, _, w, h := ses.Picture(seal)
+	req.PictureW, req.PictureH = w, h
+	img, err := ses.DecodePicture(seal)
+	if err == nil {
+		req.Picture = img
+		return nil
+	}
+	if req.Profile.FormatOf() == document.OFD {
+		return nil
+	}
+	return Usagef("the seal's picture cannot be drawn on a PDF page: %v", err)
+}
+
+func defaultProfile(path string, alg signer.KeyAlgorithm) (document.Profile, error) {
+	f, _, err := document.Detect(path)
+	if err != nil {
+		return "", err
+	}
+	if f == document.OFD {
+		return document.ProfileOFDSES4, nil
+	}
+	if alg == signer.SM2 {
+		return document.ProfilePDFGM, nil
+	}
+	return document.ProfilePAdES, nil
+}
+
+// outputPath picks where a signed copy goes: the given file, the given directory, or beside the
+// input as NAME-signed.EXT (NAME-signed-2.EXT, … when taken) — never over an existing file.
+func outputPath(in, out, dir string) (string, error) {
+	if out != "" {
+		return out, nil
+	}
+	if dir == "" {
+		dir = filepath.Dir(in)
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	ext := filepath.Ext(in)
+	base := strings.TrimSuffix(filepath.Base(in), ext)
+	for i := 1; ; i++ {
+		name := base + "-signed" + ext
+		if i > 1 {
+			name = fmt.Sprintf("%s-signed-%d%s", base, i, ext)
+		}
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); os.IsNotExist(err) {
+			return p, nil
+		}
+	}
+}
+
+func parsePlacement(page int, at, size, keyword string, nth int, offset string, cross bool, pages string) ([]document.Placement, error) {
+	modes := 0
+	for _, set := range []bool{at != "", keyword != "", cross} {
+		if set {
+			modes++
+		}
+	}
+	if modes != 1 {
+		return nil, Usagef("give exactly one placement: --page N --at X,Y, --keyword WORD, or --cross-page")
+	}
+	var p document.Placement
+	if size != "" {
+		w, h, err := pair(size, "--size")
+		if err != nil {
+			return nil, err
+		}
+		if w <= 0 || h <= 0 {
+			return nil, Usagef("--size %s: width and height must be positive", size)
+		}
+		p.SealW, p.SealH = w, h
+	}
+	switch {
+	case at != "":
+		if page < 1 {
+			return nil, Usagef("--at needs --page N (1-based)")
+		}
+		x, y, err := pair(at, "--at")
+		if err != nil {
+			return nil, err
+		}
+		p.Page = page - 1
+		p.At = &document.Point{X: x, Y: y}
+	case keyword != "":
+		p.Keyword, p.Nth = keyword, nth
+		if offset != "" {
+			dx, dy, err := pair(offset, "--offset")
+			if err != nil {
+				return nil, err
+			}
+			p.OffsetX, p.OffsetY = dx, dy
+		}
+	case cross:
+		p.CrossPage, p.LastPage = true, -1
+		if pages != "" {
+			a, b, ok := strings.Cut(pages, "-")
+			first, err1 := strconv.Atoi(a)
+			last, err2 := strconv.Atoi(b)
+			if !ok || err1 != nil || err2 != nil || first < 1 || last < first {
+				return nil, Usagef("--pages %q: want A-B with 1 <= A < B", pages)
+			}
+			p.FirstPage, p.LastPage = first-1, last-1
+		}
+	}
+	return []document.Placement{p}, nil
+}
+
+func pair(s, flag string) (float64, float64, error) {
+	a, b, ok := strings.Cut(s, ",")
+	x, err1 := strconv.ParseFloat(strings.TrimSpace(a), 64)
+	y, err2 := strconv.ParseFloat(strings.TrimSpace(b), 64)
+	if !ok || err1 != nil || err2 != nil {
+		return 0, 0, Usagef("%s %q: want two numbers in mm, e.g. 100,50", flag, s)
+	}
+	return x, y, nil
+}
