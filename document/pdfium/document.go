@@ -390,7 +390,9 @@ func renderPage(ctx context.Context, inst gopdfium.Pdfium, h *handle, i, pw, ph 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	bm, err := inst.FPDFBitmap_Create(&requests.FPDFBitmap_Create{Width: pw, Height: ph, Alpha: 0})
+	// A BGRA bitmap filled with opaque white: PDFium then writes the alpha byte itself (255
+	// everywhere), so the copy below is a plain memory copy.
+	bm, err := inst.FPDFBitmap_Create(&requests.FPDFBitmap_Create{Width: pw, Height: ph, Alpha: 1})
 	if err != nil {
 		return nil, err
 	}
@@ -444,15 +446,13 @@ func renderPage(ctx context.Context, inst gopdfium.Pdfium, h *handle, i, pw, ph 
 	if stride.Stride < pw*4 || len(buf.Buffer) < stride.Stride*(ph-1)+pw*4 {
 		return nil, fmt.Errorf("PDFium returned a %d-byte bitmap for %dx%d pixels", len(buf.Buffer), pw, ph)
 	}
-	// The buffer is a view into WebAssembly memory, valid until the bitmap is destroyed: copy,
-	// and make the unused 4th byte opaque alpha.
+	// The buffer is a view into WebAssembly memory, valid until the bitmap is destroyed: copy.
 	img := image.NewRGBA(image.Rect(0, 0, pw, ph))
-	for y := 0; y < ph; y++ {
-		src := buf.Buffer[y*stride.Stride : y*stride.Stride+pw*4]
-		dst := img.Pix[y*img.Stride : y*img.Stride+pw*4]
-		copy(dst, src)
-		for x := 3; x < len(dst); x += 4 {
-			dst[x] = 0xFF
+	if stride.Stride == img.Stride {
+		copy(img.Pix, buf.Buffer[:len(img.Pix)])
+	} else {
+		for y := 0; y < ph; y++ {
+			copy(img.Pix[y*img.Stride:y*img.Stride+pw*4], buf.Buffer[y*stride.Stride:])
 		}
 	}
 	return img, nil

@@ -131,6 +131,12 @@ func TestGoldenImage(t *testing.T) {
 	if img.Bounds().Dx() != 595 || img.Bounds().Dy() != 842 {
 		t.Fatalf("A4 at 72 dpi rendered as %v, want 595x842", img.Bounds().Size())
 	}
+	rgba := img.(*image.RGBA)
+	for i := 3; i < len(rgba.Pix); i += 4 {
+		if rgba.Pix[i] != 255 {
+			t.Fatalf("pixel %d has alpha %d: renders must be opaque", i/4, rgba.Pix[i])
+		}
+	}
 	golden := filepath.Join("testdata", "golden-sample-72dpi.png")
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
