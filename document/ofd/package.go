@@ -108,7 +108,7 @@ func OpenPackage(r io.ReaderAt, size int64, lim *Limits) (*Package, error) {
 	}
 	p := &Package{limits: l, byName: map[string]*Entry{}, byFold: map[string]*Entry{}}
 	var total int64
-	fold := map[string]int{}
+	dups := map[string]bool{}
 	for _, f := range zr.File {
 		raw := f.Name
 		if f.NonUTF8 || !utf8.ValidString(raw) {
@@ -137,15 +137,24 @@ func OpenPackage(r io.ReaderAt, size int64, lim *Limits) (*Package, error) {
 		if e.Dir {
 			continue
 		}
-		if _, dup := p.byName[name]; dup {
+		if first, dup := p.byName[name]; dup {
 			// Two entries with one name: a reader and a verifier might look at different
-			// bytes. Neither is addressable.
+			// bytes. None of them is addressable.
+			if !dups[name] {
+				p.Unsafe = append(p.Unsafe, first.RawName)
+			}
+			dups[name] = true
 			p.Unsafe = append(p.Unsafe, f.Name)
-			delete(p.byName, name)
 			continue
 		}
 		p.byName[name] = e
-		k := strings.ToLower(name)
+	}
+	for n := range dups {
+		delete(p.byName, n)
+	}
+	fold := map[string]int{}
+	for n, e := range p.byName {
+		k := strings.ToLower(n)
 		fold[k]++
 		p.byFold[k] = e
 	}
