@@ -18,12 +18,13 @@ import (
 	"sealdesk/signer"
 	"sealdesk/signer/keys"
 	"sealdesk/signer/ses"
+	"sealdesk/signer/trust"
 )
 
 func init() {
 	Register(&Command{
 		Path:  []string{"seal", "show"},
-		Usage: "FILE [--json] [--picture-out FILE] [--check]",
+		Usage: "FILE [--json] [--picture-out FILE] [--check] [--trust ROOTS.pem [--offline]]",
 		Short: "show an SES seal (v1 or v4) or the seal inside an SES signature file",
 		Run:   runSealShow,
 	})
@@ -70,6 +71,25 @@ type sealShowJSON struct {
 	Signature    *signatureJSON `json:"signature,omitempty"`
 	Checks       []ses.Check    `json:"checks"`
 	Status       ses.Status     `json:"status"`
+	// With --trust: the maker's and (for signatures) the signer's certificate against the roots.
+	MakerTrust  *trustJSON `json:"makerTrust,omitempty"`
+	SignerTrust *trustJSON `json:"signerTrust,omitempty"`
+}
+
+type trustJSON struct {
+	Status         trust.Status    `json:"status"`
+	Chain          trust.Status    `json:"chain"`
+	ValidAtSigning trust.Status    `json:"validAtSigning"`
+	ValidNow       trust.Status    `json:"validNow"`
+	KeyUsage       trust.Status    `json:"keyUsage"`
+	Revocation     trust.Status    `json:"revocation"`
+	At             string          `json:"at"`
+	Problems       []trust.Problem `json:"problems"`
+}
+
+func trustResult(r *trust.Result) *trustJSON {
+	return &trustJSON{Status: r.Status(), Chain: r.ChainStatus, ValidAtSigning: r.ValidAtSigning, ValidNow: r.ValidNow,
+		KeyUsage: r.KeyUsage, Revocation: r.Revocation, At: r.At.UTC().Format(time.RFC3339), Problems: r.Problems}
 }
 
 type digestJSON struct {
@@ -136,10 +156,12 @@ func printable(b []byte) string {
 }
 
 func runSealShow(ctx context.Context, env *Env) error {
-	fs := FlagSet(env, "seal show", "FILE [--json] [--picture-out FILE] [--check]")
+	fs := FlagSet(env, "seal show", "FILE [--json] [--picture-out FILE] [--check] [--trust ROOTS.pem [--offline]]")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	picOut := fs.String("picture-out", "", "also write the seal picture to `file` (png/jpg/gif/bmp/ofd as stored)")
 	check := fs.Bool("check", false, "exit 1 when a seal (or signature) check fails")
+	trustFile := fs.String("trust", "", "PEM `file` of trust anchors (self-signed) and CA certificates: also check the maker's (and signer's) certificate chain")
+	offline := fs.Bool("offline", false, "with --trust: no OCSP/CRL fetches (revocation is then unknown unless cached)")
 	pos, err := Parse(fs, env.Args)
 	if err != nil {
 		return err
@@ -206,6 +228,32 @@ func runSealShow(ctx context.Context, env *Env) error {
 	}
 	out.Checks, out.Status = res.Checks, res.Status()
 
+	if *trustFile != "" {
+		roots, err := os.ReadFile(*trustFile)
+		if err != nil {
+			return Usagef("cannot read trust anchors: %v", err)
+		}
+		anchors, inter, err := trust.SplitBundle(roots)
+		if err != nil {
+			return Usagef("%s: %v", *trustFile, err)
+		}
+		tv, err := trust.NewVerifier(trust.Config{Roots: anchors, Intermediates: inter, Offline: *offline})
+		if err != nil {
+			return Usagef("%s: %v", *trustFile, err)
+		}
+		at := res.SignedAt
+		if at.IsZero() {
+			at = time.Now()
+		}
+		if res.MakerCert != nil {
+			// The maker signs seals, not documents: its key usage is not the signer's rule.
+			out.MakerTrust = trustResult(tv.CheckRequest(ctx, trust.Request{Leaf: res.MakerCert, At: at, SkipKeyUsage: true}))
+		}
+		if res.SignerCert != nil {
+			out.SignerTrust = trustResult(tv.CheckRequest(ctx, trust.Request{Leaf: res.SignerCert, At: at, AtProven: res.TimeSource == "timestamp"}))
+		}
+	}
+
 	if *picOut != "" {
 		if err := document.WriteFileAtomic(*picOut, func(w io.Writer) error { _, err := w.Write(data); return err }); err != nil {
 			return Usagef("cannot write the picture: %v", err)
@@ -218,7 +266,8 @@ func runSealShow(ctx context.Context, env *Env) error {
 	} else {
 		printSeal(env.Stdout, &out)
 	}
-	if *check && out.Status == ses.Failed {
+	failedTrust := (out.MakerTrust != nil && out.MakerTrust.Status == trust.Failed) || (out.SignerTrust != nil && out.SignerTrust.Status == trust.Failed)
+	if *check && (out.Status == ses.Failed || failedTrust) {
 		return Silent(ExitNo)
 	}
 	return nil
@@ -279,6 +328,19 @@ func printSeal(w io.Writer, s *sealShowJSON) {
 			mark = "?"
 		}
 		fmt.Fprintf(w, "    %s %-32s %s\n", mark, c.Name, c.Message)
+	}
+	for _, tj := range []struct {
+		who string
+		r   *trustJSON
+	}{{"maker", s.MakerTrust}, {"signer", s.SignerTrust}} {
+		if tj.r == nil {
+			continue
+		}
+		fmt.Fprintf(w, "  %-6s trust %s (chain %s, valid at %s %s, now %s, key usage %s, revocation %s)\n", tj.who, tj.r.Status,
+			tj.r.Chain, tj.r.At, tj.r.ValidAtSigning, tj.r.ValidNow, tj.r.KeyUsage, tj.r.Revocation)
+		for _, p := range tj.r.Problems {
+			fmt.Fprintf(w, "    - %s: %s\n", p.Code, p.Message)
+		}
 	}
 }
 

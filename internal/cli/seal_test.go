@@ -73,6 +73,21 @@ func TestSealMakeShow(t *testing.T) {
 		}
 	}
 
+	// --trust checks the maker's chain (offline: revocation unknown, chain ok).
+	roots := filepath.Join(dir, "root.pem")
+	os.WriteFile(roots, pki.PEM(ch.Intermediate.Cert, ch.Root.Cert), 0o644)
+	code, stdout, stderr := run(t, "seal", "show", out, "--json", "--trust", roots, "--offline")
+	if code != 0 {
+		t.Fatalf("show --trust: exit %d: %s", code, stderr)
+	}
+	var tr sealShowJSON
+	if err := json.Unmarshal([]byte(stdout), &tr); err != nil {
+		t.Fatal(err)
+	}
+	if tr.MakerTrust == nil || tr.MakerTrust.Chain != "ok" || tr.MakerTrust.Revocation != "unknown" || tr.MakerTrust.Status != "unknown" {
+		t.Fatalf("maker trust: %+v", tr.MakerTrust)
+	}
+
 	// Text output names the seal; a non-seal file is an input error (exit 2).
 	if code, stdout, _ := run(t, "seal", "show", out); code != 0 || !strings.Contains(stdout, "测试单位 合同专用章") {
 		t.Fatalf("text show: %d %q", code, stdout)
@@ -86,7 +101,7 @@ func TestSealMakeShow(t *testing.T) {
 	// A wrong password is an input error, and nothing is written.
 	t.Setenv("SEALDESK_PIN", "wrong")
 	other := filepath.Join(dir, "other.esl")
-	code, _, stderr := run(t, "seal", "make", "--maker-key", "file:"+makerFile, "--signer-cert", certFile,
+	code, _, stderr = run(t, "seal", "make", "--maker-key", "file:"+makerFile, "--signer-cert", certFile,
 		"--name", "X章", "--esid", "1", "--generate", "--out", other)
 	if code != 2 {
 		t.Fatalf("wrong password: exit %d %q", code, stderr)

@@ -102,7 +102,7 @@ func MakeSeal(spec SealSpec) ([]byte, error) {
 	if err := checkPicture(PictureInfo{Type: pt, Data: spec.Picture, Width: spec.WidthMM, Height: spec.HeightMM}); err != nil {
 		return nil, fmt.Errorf("ses: %w", err)
 	}
-	if !spec.MakerCert.PublicKey.(interface{ Equal(crypto.PublicKey) bool }).Equal(spec.Maker.Public()) {
+	if pub, ok := spec.MakerCert.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(spec.Maker.Public()) {
 		return nil, errors.New("ses: the maker key does not match the maker certificate")
 	}
 	if spec.Version == V1 {
@@ -296,6 +296,14 @@ func NewContainer(o SignOptions) (*Container, error) {
 	r.checkSignerInSeal(o.Identity.Certificate)
 	if c := r.Get(CheckSignerInSeal); c.Status != OK {
 		return nil, fmt.Errorf("ses: seal %q does not bind the signer certificate: %s", seal.Info.ESID, c.Message)
+	}
+	// A key that does not belong to the certificate would make a signature nobody can verify:
+	// refuse it before anything is signed (a token may hold several keys).
+	if o.Identity.Signer != nil {
+		pub, ok := o.Identity.Certificate.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
+		if !ok || !pub.Equal(o.Identity.Signer.Public()) {
+			return nil, fmt.Errorf("ses: the key of %q does not match its certificate", o.Identity.Label)
+		}
 	}
 	alg, err := algFor(o.Identity.Certificate.PublicKey)
 	if err != nil {

@@ -263,6 +263,12 @@ func TestSealChecks(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "needs a version 1 seal") {
 		t.Fatalf("want a version error, got %v", err)
 	}
+	// A key that is not the certificate's is refused before signing.
+	mixed := pki.Identity(p.signers[signer.SM2], nil, "mixed")
+	mixed.Signer = p.maker.Key
+	if _, err := NewContainer(SignOptions{Seal: sealDER, Identity: mixed}); err == nil || !strings.Contains(err.Error(), "does not match") {
+		t.Fatalf("want a key mismatch error, got %v", err)
+	}
 	// A wrong-length digest is refused.
 	c, err := NewContainer(SignOptions{Seal: sealDER, Identity: pki.Identity(p.signers[signer.SM2], nil, "sm2")})
 	if err != nil {

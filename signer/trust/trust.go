@@ -11,6 +11,7 @@
 package trust
 
 import (
+	"bytes"
 	"context"
 	"encoding/pem"
 	"errors"
@@ -260,3 +261,22 @@ func name(c *smx509.Certificate) string {
 }
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") }
+
+// SplitBundle splits a PEM bundle such as a workspace's root.pem or a --trust file into
+// self-signed certificates (the anchors, Config.Roots) and the others (Config.Intermediates):
+// SES seals and signatures carry no chain, so a user's bundle often holds both.
+func SplitBundle(bundle []byte) (roots, intermediates []byte, err error) {
+	certs, err := ParsePEM(bundle)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, c := range certs {
+		blk := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+		if bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil {
+			roots = append(roots, blk...)
+		} else {
+			intermediates = append(intermediates, blk...)
+		}
+	}
+	return roots, intermediates, nil
+}

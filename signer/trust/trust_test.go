@@ -376,3 +376,22 @@ func httptestServer(t *testing.T, h http.Handler) string {
 	t.Cleanup(s.Close)
 	return s.URL
 }
+
+func TestSplitBundle(t *testing.T) {
+	ca := newTestCA(t, signer.SM2)
+	roots, inter, err := SplitBundle(pki.PEM(ca.inter.Cert, ca.root.Cert))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := ParsePEM(roots)
+	i, _ := ParsePEM(inter)
+	if len(r) != 1 || !r[0].Equal(ca.root.Cert) || len(i) != 1 || !i[0].Equal(ca.inter.Cert) {
+		t.Fatalf("roots %d, intermediates %d", len(r), len(i))
+	}
+	// With the split bundle, a leaf chains without being handed its intermediate.
+	leaf := ca.leaf(t, "leaf", false, false)
+	v, _ := NewVerifier(Config{Roots: roots, Intermediates: inter, Offline: true})
+	if res := v.Check(context.Background(), leaf.Cert, nil, time.Now()); res.ChainStatus != OK {
+		t.Fatalf("chain: %+v", res)
+	}
+}
