@@ -106,6 +106,12 @@ func classify(rd *Reader, s *sigInfo) *changeReport {
 		}
 	}
 	trailing := trailingBytes(rd)
+	if trailing > 0 {
+		// Bytes after the last %%EOF are no revision, but repairing viewers read objects there
+		// (an incremental saving attack without a cross-reference section).
+		objs := trailingHasObjects(rd)
+		cr.add(!objs, CodeTrailingBytes, "%d bytes follow the last %%%%EOF%s", trailing, map[bool]string{true: " and define objects that repairing viewers may show", false: ""}[objs])
+	}
 	if s.revEnd >= rd.size-int64(trailing) && cr.later == 0 && !final.Repaired {
 		return cr
 	}
@@ -148,6 +154,17 @@ func trailingBytes(rd *Reader) int {
 	b := make([]byte, n)
 	rd.r.ReadAt(b, end)
 	return len(bytes.TrimSpace(b))
+}
+
+// trailingHasObjects reports whether the bytes after the last %%EOF contain "obj" headers.
+func trailingHasObjects(rd *Reader) bool {
+	revs := rd.Revisions()
+	if len(revs) == 0 {
+		return false
+	}
+	end := revs[len(revs)-1].End
+	_, err := rd.findForward(end, []byte(" obj"), rd.size-end)
+	return err == nil
 }
 
 type classifier struct {
