@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -87,7 +88,7 @@ func Verify(ctx context.Context, in io.ReaderAt, size int64, opts *document.Veri
 		}
 	}
 	delete(v.machinery, "")
-	v.usage = buildUsage(pkg, v.files, v.machinery)
+	v.usage = buildUsage(pkg, v.files, v.machinery, v.read)
 	for _, s := range st.sigs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -126,6 +127,22 @@ type verifier struct {
 	usage     *usage
 	tv        *trust.Verifier
 	tvErr     error
+	cache     map[string][]byte // XML files, read once for the usage graph and the digests
+}
+
+// read returns a file's stored bytes, caching XML files (read twice: usage and digests).
+func (v *verifier) read(name string) ([]byte, error) {
+	if b, ok := v.cache[name]; ok {
+		return b, nil
+	}
+	b, err := v.pkg.ReadFile(name)
+	if err == nil && strings.EqualFold(path.Ext(name), ".xml") {
+		if v.cache == nil {
+			v.cache = map[string][]byte{}
+		}
+		v.cache[name] = b
+	}
+	return b, err
 }
 
 // verifyOne checks one signature; the facts go into the report, Decide derives the verdict.
@@ -286,7 +303,7 @@ func (v *verifier) checkRefs(s *sigEntry, pub any, r *document.SignatureReport) 
 			ok = false
 			continue
 		}
-		data, err := v.pkg.ReadFile(p)
+		data, err := v.read(p)
 		if err != nil {
 			r.AddProblem(CodeRefMissing, "signature %s: %v", s.id(), err)
 			changed[p] = true
