@@ -17,10 +17,12 @@ func init() {
 }
 
 // makePKI makes, per algorithm, root → intermediate → signer, plus an SM2 seal maker
-// (制章人) under the SM2 intermediate, and writes root.pem (the three roots) and
+// (制章人) under the SM2 intermediate, and writes root.pem (the three roots, then the three
+// issuing CAs: SES signatures carry only the signer certificate, so a verifier given root.pem
+// needs the intermediates to build the chain; self-signed entries are the anchors) and
 // certs/signer-<alg>.pem (each signer's chain, leaf first, for `verify --cert`).
 func makePKI(ctx context.Context, ws *Workspace) error {
-	var roots []byte
+	var roots, issuers []byte
 	if err := os.MkdirAll(ws.Path("certs"), 0o755); err != nil {
 		return err
 	}
@@ -37,6 +39,7 @@ func makePKI(ctx context.Context, ws *Workspace) error {
 		ws.Intermediate[a] = &KeyPair{Cert: ch.Intermediate.Cert, Key: ch.Intermediate.Key}
 		ws.Signers[a] = &KeyPair{Cert: s.Cert, Key: s.Key}
 		roots = append(roots, pki.PEM(ch.Root.Cert)...)
+		issuers = append(issuers, pki.PEM(ch.Intermediate.Cert)...)
 		name := "certs/signer-" + string(a) + ".pem"
 		if err := os.WriteFile(ws.Path(name), pki.PEM(s.Cert, ch.Intermediate.Cert, ch.Root.Cert), 0o644); err != nil {
 			return err
@@ -54,7 +57,7 @@ func makePKI(ctx context.Context, ws *Workspace) error {
 			ws.Manifest.Files["cert-maker"] = "certs/maker-sm2.pem"
 		}
 	}
-	if err := os.WriteFile(ws.Path("root.pem"), roots, 0o644); err != nil {
+	if err := os.WriteFile(ws.Path("root.pem"), append(roots, issuers...), 0o644); err != nil {
 		return err
 	}
 	ws.Manifest.Root = "root.pem"
