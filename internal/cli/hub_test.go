@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"sealdesk/document"
+	"sealdesk/hub/server"
+	"sealdesk/hub/store"
+	"sealdesk/internal/demo"
+)
+
+func hubRun(t *testing.T, program string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(program, args, strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestHubRevocationEndToEnd: the demo workspace's hub, a signature while the seal is active,
+// revocation with `sealhub seal revoke`, `sealctl sync`; then signing with the seal is refused,
+// and `sealctl verify --hub` fails (registry "failed") a document signed after the revocation
+// (signed standalone, without the hub) while the one signed before keeps registry "ok".
+func TestHubRevocationEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := hubRun(t, "sealctl", "demo", "init", "--dir", dir); code != 0 {
+		t.Fatalf("demo init: %d %s", code, stderr)
+	}
+	ctx := context.Background()
+	db := "sqlite:" + filepath.Join(dir, "hub.db")
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	key, err := server.LoadOrCreateKey(filepath.Join(dir, "hub-key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := server.New(server.Options{Store: st, Key: key, ParseSeal: server.SESParser, VerifyBlob: server.SESVerifier})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.SeedHub(ctx, dir, h); err != nil { // what `sealhub serve --demo` does
+		t.Fatal(err)
+	}
+	// down simulates an outage of the same hub (it answers 503, as a failing proxy would).
+	var down atomic.Bool
+	handler := h.Handler()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, "hub down (test)", http.StatusServiceUnavailable)
+			return
+		}
+		handler.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	pin, _ := os.ReadFile(filepath.Join(dir, "pin.txt"))
+	t.Setenv("SEALDESK_PIN", strings.TrimSpace(string(pin)))
+	t.Setenv("SEALDESK_HUB", srv.URL)
+	t.Setenv("SEALDESK_HUB_TOKEN_FILE", filepath.Join(dir, "hub-token.txt"))
+	t.Setenv("SEALDESK_OUTBOX", filepath.Join(dir, "outbox.db"))
+	t.Setenv("SOFTHSM2_CONF", filepath.Join(dir, "softhsm2.conf"))
+	in := filepath.Join(dir, "sample.ofd")
+	sign := func(out string) (int, string) {
+		code, _, stderr := hubRun(t, "sealctl", "sign", "--in", in, "--out", filepath.Join(dir, out), "--key", "file:"+filepath.Join(dir, "keys", "signer-sm2.pem"),
+			"--seal", filepath.Join(dir, "seal.esl"), "--page", "1", "--at", "100,100")
+		return code, stderr
+	}
+	if code, stderr := sign("before.ofd"); code != 0 {
+		t.Fatalf("signing with the active seal: %d %s", code, stderr)
+	}
+	code, stdout, stderr := hubRun(t, "sealhub", "seal", "list", "--db", db, "--json")
+	var list struct {
+		Seals []struct {
+			ESID string `json:"esId"`
+		} `json:"seals"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &list) != nil || len(list.Seals) != 1 {
+		t.Fatalf("seal list: %d %s %s", code, stdout, stderr)
+	}
+	sealID := list.Seals[0].ESID
+	// Signing times carry whole seconds; a revocation in the same second would not be
+	// provably later (see server.StatusAt).
+	time.Sleep(1100 * time.Millisecond)
+	if code, _, stderr := hubRun(t, "sealhub", "seal", "revoke", sealID, "--reason", "key compromise", "--db", db); code != 0 {
+		t.Fatalf("revoke: %s", stderr)
+	}
+	code, stdout, stderr = hubRun(t, "sealctl", "sync", "--json")
+	var rep SyncReport
+	if code != 0 || json.Unmarshal([]byte(stdout), &rep) != nil || rep.Result.Changed != 1 {
+		t.Fatalf("sync: %d %s %s", code, stdout, stderr)
+	}
+	code, stderr = sign("after.ofd")
+	if code != ExitNo || !strings.Contains(stderr, "revoked") || !strings.Contains(stderr, "key compromise") {
+		t.Fatalf("signing with the revoked seal: exit %d, %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "after.ofd")); err == nil {
+		t.Fatal("a refused signing wrote its output")
+	}
+	// Offline too: the cached, hub-signed answer says revoked.
+	down.Store(true)
+	if code, stderr := sign("after.ofd"); code != ExitNo || !strings.Contains(stderr, "revoked") {
+		t.Fatalf("signing offline with the revoked seal: exit %d, %q", code, stderr)
+	}
+	down.Store(false)
+	// A signer without a hub can still sign; the registry exposes it.
+	t.Setenv("SEALDESK_HUB", "")
+	if code, stderr := sign("rogue.ofd"); code != 0 {
+		t.Fatalf("standalone signing: %d %s", code, stderr)
+	}
+	verify := func(file string) document.SignatureReport {
+		_, stdout, stderr := hubRun(t, "sealctl", "verify", filepath.Join(dir, file), "--json", "--trust", filepath.Join(dir, "root.pem"), "--hub", srv.URL)
+		var r document.VerifyReport
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil || len(r.Signatures) != 1 {
+			t.Fatalf("verify %s: %v %s %s", file, err, stdout, stderr)
+		}
+		return r.Signatures[0]
+	}
+	if s := verify("before.ofd"); s.Registry != document.OK {
+		t.Fatalf("signed before the revocation: registry %q %+v", s.Registry, s.Problems)
+	}
+	s := verify("rogue.ofd")
+	if s.Registry != document.Failed || s.Valid {
+		t.Fatalf("signed after the revocation: registry %q valid %v %+v", s.Registry, s.Valid, s.Problems)
+	}
+	found := false
+	for _, p := range s.Problems {
+		found = found || p.Code == "registry-seal_revoked"
+	}
+	if !found {
+		t.Fatalf("no registry-seal_revoked problem: %+v", s.Problems)
+	}
+}
