@@ -190,7 +190,7 @@ func BenchmarkMemory500(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		hits, err := d.FindText(ctx, "合同条款第3条")
+		hits, err := d.FindText(ctx, "合同条款第6条")
 		if err != nil || len(hits) != 500 {
 			b.Fatalf("search: %d hits, %v", len(hits), err)
 		}

@@ -171,6 +171,10 @@ func NewEngine(cfg Config) (*Engine, error) {
 	// /usr/share/fonts alone is not seen), so one synthetic root carries both font folders.
 	fsc := wazero.NewFSConfig().WithFSMount(newFontFS(host, assets.CJKFontFile, assets.CJKFont()), "/")
 
+	unlock := func() {}
+	if e.CacheDir != "" {
+		unlock = lockCache(e.CacheDir)
+	}
 	pool, err := webassembly.Init(webassembly.Config{
 		MinIdle:       0,
 		MaxIdle:       n,
@@ -181,6 +185,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 		Stderr:        io.Discard,
 		ReuseWorkers:  true,
 	})
+	unlock()
 	if err != nil {
 		return nil, fmt.Errorf("starting the PDF engine (PDFium WebAssembly): %w", err)
 	}

@@ -1,8 +1,8 @@
 package pdfium
 
 import (
-	"fmt"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"

@@ -626,3 +626,30 @@ func TestCorpus(t *testing.T) {
 		d.Close()
 	}
 }
+
+func TestLockCache(t *testing.T) {
+	dir := t.TempDir()
+	unlock := lockCache(dir)
+	got := make(chan time.Time)
+	go func() {
+		u := lockCache(dir) // waits for the first holder
+		got <- time.Now()
+		u()
+	}()
+	time.Sleep(300 * time.Millisecond)
+	released := time.Now()
+	unlock()
+	if at := <-got; at.Before(released) {
+		t.Error("second process took the lock while the first held it")
+	}
+	// A lock left by a crashed process is ignored once stale.
+	p := filepath.Join(dir, ".init.lock")
+	os.WriteFile(p, []byte("1\n"), 0o644)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(p, old, old)
+	start := time.Now()
+	lockCache(dir)()
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("stale lock delayed start-up by %v", time.Since(start))
+	}
+}
