@@ -233,6 +233,25 @@ func Sign(ctx context.Context, in io.ReaderAt, size int64, req *document.SignReq
 		newCat["Perms"] = perms
 		catChanged = true
 	}
+	if req.Profile == document.ProfilePDFSES && len(req.Identity.Chain) > 0 {
+		// An SES_Signature carries only the signer certificate; the issuing chain goes into the
+		// document security store so verifiers can build the path (validation data, not trust).
+		dss := Dict{}
+		if old := v.Dict(cat["DSS"]); old != nil {
+			dss = copyDict(old)
+		}
+		certs := append(Array{}, v.Array(dss["Certs"])...)
+		for _, c := range req.Identity.Chain {
+			certs = append(certs, inc.add(flateStream(Dict{}, c.Raw)))
+		}
+		dss["Certs"] = certs
+		if r, ok := cat["DSS"].(Ref); ok {
+			inc.set(r, dss)
+		} else {
+			newCat["DSS"] = inc.add(dss)
+			catChanged = true
+		}
+	}
 	inc.sigDict = sig
 	inc.set(sigRef, sig)
 	if catChanged {

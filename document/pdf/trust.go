@@ -15,7 +15,8 @@ import (
 //
 // TODO(trust): switch to signer/trust (chain + validity + revocation) once that package lands;
 // this is the minimal chain check the verifier needs meanwhile.
-func checkTrust(sr *document.SignatureReport, leaf *smx509.Certificate, certs []*smx509.Certificate, at time.Time, anchors *smx509.CertPool) {
+func checkTrust(sr *document.SignatureReport, leaf *smx509.Certificate, certs []*smx509.Certificate, at time.Time, anchors *smx509.CertPool, dss []*smx509.Certificate) {
+	certs = append(append([]*smx509.Certificate(nil), certs...), dss...)
 	if anchors == nil {
 		sr.Trust = document.Unknown
 		sr.AddProblem(CodeTrustUnknown, "no trust anchors were given (use --trust); the signer's chain was not checked")
@@ -35,6 +36,34 @@ func checkTrust(sr *document.SignatureReport, leaf *smx509.Certificate, certs []
 		return
 	}
 	sr.Trust = document.OK
+}
+
+// dssCertificates returns the certificates of the document security store (/DSS /Certs):
+// validation data that may complete a chain, never trust anchors.
+func dssCertificates(v *View) []*smx509.Certificate {
+	cat, _, err := v.Catalog()
+	if err != nil {
+		return nil
+	}
+	dss := v.Dict(cat["DSS"])
+	if dss == nil {
+		return nil
+	}
+	var out []*smx509.Certificate
+	for _, o := range v.Array(dss["Certs"]) {
+		st, ok := v.Resolve(o).(*Stream)
+		if !ok || st.Length > 1<<20 {
+			continue
+		}
+		der, err := v.rd.StreamData(st)
+		if err != nil {
+			continue
+		}
+		if c, err := smx509.ParseCertificate(der); err == nil {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // pemBlock returns the DER of the next CERTIFICATE block of b and the rest.

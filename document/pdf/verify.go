@@ -393,7 +393,7 @@ func verifyCMS(ctx context.Context, rd *Reader, subFilter string, der []byte, ra
 		sr.AddProblem(CodeSignerCertMissing, "the signer certificate is not in the signature (give it with --cert)")
 		return
 	}
-	checkTrust(sr, res.Signer, res.Certificates, at, anchors)
+	checkTrust(sr, res.Signer, res.Certificates, at, anchors, dssCertificates(rd.Final))
 }
 
 func verifySES(ctx context.Context, rd *Reader, der []byte, ranges [][2]int64, sr *document.SignatureReport, anchors *smx509.CertPool) {
@@ -457,7 +457,7 @@ func verifySES(ctx context.Context, rd *Reader, der []byte, ranges [][2]int64, s
 	if at.IsZero() {
 		at = time.Now()
 	}
-	checkTrust(sr, res.SignerCert, inter, at, anchors)
+	checkTrust(sr, res.SignerCert, inter, at, anchors, dssCertificates(rd.Final))
 }
 
 func verifyDocTimestamp(rd *Reader, der []byte, ranges [][2]int64, sr *document.SignatureReport, anchors *smx509.CertPool) {
@@ -501,7 +501,7 @@ func verifyDocTimestamp(rd *Reader, der []byte, ranges [][2]int64, sr *document.
 	sr.TimeSource = "timestamp"
 	describeSigner(sr, info.Certificate)
 	if info.Certificate != nil {
-		checkTrust(sr, info.Certificate, info.Certificates, info.Time, anchors)
+		checkTrust(sr, info.Certificate, info.Certificates, info.Time, anchors, dssCertificates(rd.Final))
 	}
 }
 
@@ -583,7 +583,7 @@ func verifyRSASHA1(rd *Reader, sv *View, sdict Dict, der []byte, ranges [][2]int
 	if t, err := time.Parse(time.RFC3339, sr.SignedAt); err == nil {
 		at = t
 	}
-	checkTrust(sr, leaf, certs[1:], at, anchors)
+	checkTrust(sr, leaf, certs[1:], at, anchors, dssCertificates(rd.Final))
 }
 
 // rawRSAKey digs the RSA key and the subject out of a certificate Go's parser refuses.
