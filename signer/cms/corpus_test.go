@@ -210,6 +210,12 @@ func TestCorpusPDF(t *testing.T) {
 			if r.Timestamp != nil {
 				counts["signature time-stamp"]++
 			}
+			if r.Check(CheckAlgorithmProtection) != nil {
+				counts["with CMSAlgorithmProtection"]++
+			}
+			if r.Check(CheckSigningCert) != nil {
+				counts["with ESS signing-certificate"]++
+			}
 		}
 	}
 	t.Logf("verified: %v", counts)

@@ -19,7 +19,9 @@
 //	       Signer gets e (signer package SM2 convention)
 //
 // With Options.TSA the signature value is time-stamped (RFC 3161) and the token stored as the
-// signature-time-stamp unsigned attribute (PAdES B-T). NewContainer wraps the same as a
+// signature-time-stamp unsigned attribute (PAdES B-T). Options.SubjectKeyID identifies the
+// signer by subject key identifier (SignerInfo v3) instead of issuer and serial. SignEncapsulated
+// makes attached SignedData (the test TSA's tokens). NewContainer wraps the same as a
 // signer.Container; its MaxSize counts all certificates, the signature and a time-stamp reserve.
 //
 // # Verifying
@@ -30,7 +32,7 @@
 // (ok | failed | unknown) and OK = all ok. It finds the signer by issuer+serial (also by
 // issuer value when re-encoded) or subject key ID; checks content-type against
 // encapContentInfo (the GM data and id-data OIDs count as the same "data"), message-digest,
-// ESS signing-certificate(-v2) when present, the signature (RSA PKCS#1 v1.5 incl. SHA-1 and
+// ESS signing-certificate(-v2) and CMSAlgorithmProtection (RFC 6211) when present, the signature (RSA PKCS#1 v1.5 incl. SHA-1 and
 // SHA-3 digests, RSA-PSS, ECDSA, SM2 under sigAlg 301.1, 501, 301 or id-ecPublicKey with an
 // SM2 certificate, DER or raw r‖s values), the optional PAdES B-B profile, and a
 // signature-time-stamp token when present (its imprint must be the hash of the signature).

@@ -26,6 +26,8 @@ var (
 	OIDAttrSigningTime   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 5}
 	OIDAttrSigningCertV1 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 12}
 	OIDAttrSigningCertV2 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 47}
+	// OIDAttrAlgorithmProtection is CMSAlgorithmProtection (RFC 6211).
+	OIDAttrAlgorithmProtection = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 52}
 	// OIDAttrTimeStampToken is id-aa-signatureTimeStampToken (unsigned attribute, RFC 3161 App. A).
 	OIDAttrTimeStampToken = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 14}
 

@@ -78,6 +78,15 @@ type Options struct {
 	TSADigest signer.DigestAlgorithm
 	// NoCertificates leaves SignedData.certificates out (RFC 3161 tokens for certReq=false).
 	NoCertificates bool
+	// SubjectKeyID identifies the signer by its certificate's subject key identifier
+	// (SignerInfo version 3) instead of issuer and serial number.
+	SubjectKeyID bool
+
+	// Test hooks: produce the variants other producers write, so verification of them is
+	// tested (signatureAlgorithm OID, raw r‖s SM2/ECDSA signature values).
+	sigAlgOverride asn1.ObjectIdentifier
+	rawECSignature bool
+	noSignedAttrs  bool // attached only: sign the content itself (GB/T 35275 hash-attached)
 }
 
 // Errors callers can test for with errors.Is.
@@ -195,9 +204,30 @@ func sign(ctx context.Context, digest []byte, eType asn1.ObjectIdentifier, eCont
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	sig, sigAlg, err := signBytes(o.Identity.Signer, p, o.RSAPSS, st, signedAttrs)
+	toSign := signedAttrs
+	if o.noSignedAttrs && eContent != nil {
+		toSign, signedAttrs = eContent, nil
+	}
+	sig, sigAlg, err := signBytes(o.Identity.Signer, p, o.RSAPSS, st, toSign)
 	if err != nil {
 		return nil, err
+	}
+	if o.sigAlgOverride != nil {
+		var b cryptobyte.Builder
+		addAlgID(&b, o.sigAlgOverride, nil)
+		sigAlg = b.BytesOrPanic()
+	}
+	if o.rawECSignature && p.key != signer.RSA {
+		in := cryptobyte.String(sig)
+		var seq cryptobyte.String
+		r, s := new(big.Int), new(big.Int)
+		in.ReadASN1(&seq, casn1.SEQUENCE)
+		seq.ReadASN1Integer(r)
+		seq.ReadASN1Integer(s)
+		sig = append(r.FillBytes(make([]byte, 32)), s.FillBytes(make([]byte, 32))...)
+	}
+	if o.SubjectKeyID && len(p.cert.SubjectKeyId) == 0 {
+		return nil, fmt.Errorf("cms: signer certificate %q has no subject key identifier", p.cert.Subject.CommonName)
 	}
 
 	var unsigned []byte
@@ -228,7 +258,11 @@ func sign(ctx context.Context, digest []byte, eType asn1.ObjectIdentifier, eCont
 		b.AddASN1ObjectIdentifier(contentType)
 		b.AddASN1(casn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
 			b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignedData
-				b.AddASN1Int64(1)
+				if o.SubjectKeyID {
+					b.AddASN1Int64(3) // RFC 5652 §5.1: a version 3 SignerInfo makes it 3
+				} else {
+					b.AddASN1Int64(1)
+				}
 				b.AddASN1(casn1.SET, func(b *cryptobyte.Builder) { addAlgID(b, digestOID, nil) })
 				b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
 					b.AddASN1ObjectIdentifier(dataOID)
@@ -247,15 +281,22 @@ func sign(ctx context.Context, digest []byte, eType asn1.ObjectIdentifier, eCont
 				}
 				b.AddASN1(casn1.SET, func(b *cryptobyte.Builder) {
 					b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignerInfo
-						b.AddASN1Int64(1)
-						b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
-							b.AddBytes(p.cert.RawIssuer)
-							b.AddASN1BigInt(p.cert.SerialNumber)
-						})
+						if o.SubjectKeyID {
+							b.AddASN1Int64(3)
+							b.AddASN1(casn1.Tag(0).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(p.cert.SubjectKeyId) })
+						} else {
+							b.AddASN1Int64(1)
+							b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) {
+								b.AddBytes(p.cert.RawIssuer)
+								b.AddASN1BigInt(p.cert.SerialNumber)
+							})
+						}
 						addAlgID(b, digestOID, nil)
-						b.AddASN1(casn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-							b.AddBytes(signedAttrs[headerLen(signedAttrs):])
-						})
+						if signedAttrs != nil {
+							b.AddASN1(casn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+								b.AddBytes(signedAttrs[headerLen(signedAttrs):])
+							})
+						}
 						b.AddBytes(sigAlg)
 						b.AddASN1OctetString(sig)
 						if unsigned != nil {

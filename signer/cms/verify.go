@@ -314,6 +314,11 @@ func (sd *SignedData) checkAttributes(r *Result, si *SignerInfo, d signer.Digest
 			r.SigningTime = t
 		}
 	}
+	// CMSAlgorithmProtection (RFC 6211): when present, it must name the SignerInfo's own
+	// algorithms, which are otherwise unsigned and could be swapped.
+	if v, ok := si.Attr(OIDAttrAlgorithmProtection); ok {
+		checkAlgorithmProtection(r, v[0], si)
+	}
 	// signing-certificate(-v2).
 	if cert != nil {
 		if v, ok := si.Attr(OIDAttrSigningCertV2); ok {
@@ -621,3 +626,35 @@ func parsePSSParams(p []byte) (signer.DigestAlgorithm, int, error) {
 }
 
 var _ = crypto.SHA256
+
+const CheckAlgorithmProtection = "algorithm-protection"
+
+func checkAlgorithmProtection(r *Result, der []byte, si *SignerInfo) {
+	in := cryptobyte.String(der)
+	var seq cryptobyte.String
+	if !in.ReadASN1(&seq, casn1.SEQUENCE) {
+		r.add(CheckAlgorithmProtection, Failed, "cms-algprot-malformed", "CMSAlgorithmProtection is not a SEQUENCE")
+		return
+	}
+	d, err := readAlgID(&seq, "CMSAlgorithmProtection.digestAlgorithm")
+	if err != nil {
+		r.add(CheckAlgorithmProtection, Failed, "cms-algprot-malformed", "%v", err)
+		return
+	}
+	var sigSeq cryptobyte.String
+	if !seq.ReadASN1(&sigSeq, casn1.Tag(1).Constructed().ContextSpecific()) {
+		r.add(CheckAlgorithmProtection, Failed, "cms-algprot-malformed", "CMSAlgorithmProtection lacks [1] signatureAlgorithm")
+		return
+	}
+	var sigOID asn1.ObjectIdentifier
+	if !sigSeq.ReadASN1ObjectIdentifier(&sigOID) {
+		r.add(CheckAlgorithmProtection, Failed, "cms-algprot-malformed", "malformed [1] signatureAlgorithm")
+		return
+	}
+	if !d.Algorithm.Equal(si.DigestAlgorithm.Algorithm) || !sigOID.Equal(si.SignatureAlgorithm.Algorithm) {
+		r.add(CheckAlgorithmProtection, Failed, "cms-algprot-mismatch", "signed algorithms %s/%s differ from the SignerInfo's %s/%s",
+			d.Algorithm, sigOID, si.DigestAlgorithm.Algorithm, si.SignatureAlgorithm.Algorithm)
+		return
+	}
+	r.add(CheckAlgorithmProtection, OK, "", "%s with %s", d.Algorithm, sigOID)
+}
