@@ -51,8 +51,19 @@ func GeneratePicture(o PictureOptions) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// One ink colour at 256 opacities: a paletted PNG (with tRNS) is about a quarter of the
+	// RGBA size, and every signature embeds the seal.
+	pal := make(color.Palette, 256)
+	ink := img.NRGBAAt(img.Bounds().Dx()/2, img.Bounds().Dy()/2) // the star's centre is solid ink
+	for i := range pal {
+		pal[i] = color.NRGBA{R: ink.R, G: ink.G, B: ink.B, A: uint8(i)}
+	}
+	pm := image.NewPaletted(img.Bounds(), pal)
+	for i, j := 0, 0; i < len(img.Pix); i, j = i+4, j+1 {
+		pm.Pix[j] = img.Pix[i+3]
+	}
 	var buf bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, img); err != nil {
+	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, pm); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
