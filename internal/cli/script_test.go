@@ -9,6 +9,8 @@ package cli
 //     user config; SEALDESK_OUTBOX=$WORK/outbox.db for the same reason;
 //   - passed through from the test's environment: CI, SEALDESK_CACHE, SEALDESK_CORPUS,
 //     SEALDESK_TEST_POSTGRES, SEALDESK_BIN;
+//   - SOFTHSM2_LIB: the SoftHSM2 module path when it is installed;
+//   - the extra command sleep DURATION (for scripts with background commands);
 //   - conditions [cgo] (PKCS#11 built in) and [softhsm] (SoftHSM2 installed; in CI a missing
 //     SoftHSM2 fails the script instead of skipping it), [ci].
 //
@@ -20,6 +22,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -54,7 +57,22 @@ func TestScript(t *testing.T) {
 					e.Setenv(k, v)
 				}
 			}
+			if m, ok := token.FindKnown("SoftHSM2"); ok {
+				e.Setenv("SOFTHSM2_LIB", m.Path)
+			}
 			return os.MkdirAll(home, 0o700)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 1 {
+					ts.Fatalf("usage: sleep DURATION")
+				}
+				d, err := time.ParseDuration(args[0])
+				if err != nil {
+					ts.Fatalf("sleep: %v", err)
+				}
+				time.Sleep(d)
+			},
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
