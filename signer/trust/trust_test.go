@@ -34,6 +34,9 @@ type testCA struct {
 	ocspHits     int
 	crlHits      int
 	ocspOverride func(w http.ResponseWriter)
+	// responder, when set, signs OCSP responses instead of the intermediate (a delegated
+	// responder) and is included in them.
+	responder *pki.Pair
 }
 
 func newTestCA(t *testing.T, alg signer.KeyAlgorithm) *testCA {
@@ -126,7 +129,7 @@ func (ca *testCA) ocspResponse(id certID, revoked bool, revokedAt, now time.Time
 	gt := func(b *cryptobyte.Builder, t time.Time) { b.AddASN1GeneralizedTime(t.UTC().Truncate(time.Second)) }
 	var tbs cryptobyte.Builder
 	tbs.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		kh := sha1.Sum(ca.inter.Cert.RawSubjectPublicKeyInfo)
+		kh := sha1.Sum(ca.signerPair().Cert.RawSubjectPublicKeyInfo)
 		b.AddASN1(cbasn1.Tag(2).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) { b.AddASN1OctetString(kh[:]) })
 		gt(b, now)
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
@@ -153,15 +156,15 @@ func (ca *testCA) ocspResponse(id certID, revoked bool, revokedAt, now time.Time
 	switch ca.alg {
 	case signer.SM2:
 		oid = asn1.ObjectIdentifier{1, 2, 156, 10197, 1, 501}
-		sig, err = signer.SignSM2Message(ca.inter.Key, tbsDER)
+		sig, err = signer.SignSM2Message(ca.signerPair().Key, tbsDER)
 	case signer.ECDSA:
 		oid = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
 		h := sha256.Sum256(tbsDER)
-		sig, err = ca.inter.Key.Sign(rand.Reader, h[:], crypto.SHA256)
+		sig, err = ca.signerPair().Key.Sign(rand.Reader, h[:], crypto.SHA256)
 	case signer.RSA:
 		oid = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
 		h := sha256.Sum256(tbsDER)
-		sig, err = ca.inter.Key.Sign(rand.Reader, h[:], crypto.SHA256)
+		sig, err = ca.signerPair().Key.Sign(rand.Reader, h[:], crypto.SHA256)
 	}
 	if err != nil {
 		panic(err)
@@ -176,6 +179,11 @@ func (ca *testCA) ocspResponse(id certID, revoked bool, revokedAt, now time.Time
 			}
 		})
 		b.AddASN1BitString(sig)
+		if ca.responder != nil {
+			b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddBytes(ca.responder.Cert.Raw) })
+			})
+		}
 	})
 	var out cryptobyte.Builder
 	out.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
@@ -188,6 +196,13 @@ func (ca *testCA) ocspResponse(id certID, revoked bool, revokedAt, now time.Time
 		})
 	})
 	return out.BytesOrPanic()
+}
+
+func (ca *testCA) signerPair() *pki.Pair {
+	if ca.responder != nil {
+		return ca.responder
+	}
+	return ca.inter
 }
 
 func hasCode(r *Result, code string) bool {
@@ -393,5 +408,30 @@ func TestSplitBundle(t *testing.T) {
 	v, _ := NewVerifier(Config{Roots: roots, Intermediates: inter, Offline: true})
 	if res := v.Check(context.Background(), leaf.Cert, nil, time.Now()); res.ChainStatus != OK {
 		t.Fatalf("chain: %+v", res)
+	}
+}
+
+// TestDelegatedResponder: responses signed by a certificate the issuer gave the OCSPSigning
+// EKU are accepted; the same from a certificate without that EKU are not.
+func TestDelegatedResponder(t *testing.T) {
+	for _, alg := range []signer.KeyAlgorithm{signer.SM2, signer.ECDSA} {
+		ca := newTestCA(t, alg)
+		leaf := ca.leaf(t, "delegated", true, false)
+		inters := []*smx509.Certificate{ca.inter.Cert}
+		var err error
+		if ca.responder, err = pki.New(alg, pki.Template{Kind: pki.OCSP, CommonName: "OCSP responder"}, ca.inter); err != nil {
+			t.Fatal(err)
+		}
+		v, _ := NewVerifier(Config{Roots: pki.PEM(ca.root.Cert)})
+		if r := v.Check(context.Background(), leaf.Cert, inters, time.Now()); r.Status() != OK {
+			t.Fatalf("%s delegated responder: %+v", alg, r)
+		}
+		if ca.responder, err = pki.New(alg, pki.Template{Kind: pki.Signer, CommonName: "not a responder"}, ca.inter); err != nil {
+			t.Fatal(err)
+		}
+		v, _ = NewVerifier(Config{Roots: pki.PEM(ca.root.Cert)})
+		if r := v.Check(context.Background(), leaf.Cert, inters, time.Now()); r.Revocation != Unknown || !hasCode(r, CodeRevocationFetch) {
+			t.Fatalf("%s responder without EKU accepted: %+v", alg, r)
+		}
 	}
 }
