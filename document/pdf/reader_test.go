@@ -72,3 +72,13 @@ func TestReaderCorpusPageCounts(t *testing.T) {
 }
 
 func testenvCorpus(t testing.TB) string { return testenv.Corpus(t) + "/" }
+
+// corpusRootQuiet returns the shared corpus directory without failing when it is absent (fuzz
+// seeds are optional).
+func corpusRootQuiet() string {
+	if p := os.Getenv("SEALDESK_CORPUS"); p != "" {
+		return p
+	}
+	wd, _ := os.Getwd()
+	return filepath.Join(wd, "..", "..", "..", "shared", "corpus")
+}

@@ -173,7 +173,11 @@ func Sign(ctx context.Context, in io.ReaderAt, size int64, req *document.SignReq
 	// Pages: add the widgets to /Annots.
 	for pi, refs := range pageAnnots {
 		p := pages[pi]
-		pd := copyDict(inc.get(p.Ref).(Dict))
+		cur, ok := asDict(inc.get(p.Ref))
+		if !ok {
+			return signErr("page %d (%v) is not a dictionary", pi+1, p.Ref)
+		}
+		pd := copyDict(cur)
 		switch a := pd["Annots"].(type) {
 		case Ref:
 			arr, _ := inc.get(a).(Array)

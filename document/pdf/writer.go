@@ -102,7 +102,7 @@ func (inc *increment) get(r Ref) Object {
 // flateStream makes a Flate-compressed stream object.
 func flateStream(d Dict, data []byte) *Stream {
 	var b bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&b, zlib.BestCompression)
+	zw, _ := zlib.NewWriterLevel(&b, zlib.DefaultCompression)
 	zw.Write(data)
 	zw.Close()
 	nd := Dict{}
