@@ -17,9 +17,10 @@
 //     DER), SM2 through the vendor mechanism number configured in Module.SM2 (raw SM2 over
 //     e = SM3(Z‖M), the signer package's SM2 convention). The SM2 path is UNTESTED: SoftHSM2
 //     has no SM2, and no real SM2 token was at hand.
-//   - PINs: passed as []byte and never logged or kept; C_Login gets the caller's bytes
-//     without a Go string copy (miekg/pkcs11 still makes one C copy, which it frees without
-//     wiping: documented residual risk). A locked PIN (CKF_USER_PIN_LOCKED) returns
+//   - PINs: passed as []byte and never logged or kept. On Linux, macOS and FreeBSD, C_Login
+//     is called through the module's exported symbol with the caller's bytes, so no copy of
+//     the PIN exists; elsewhere (Windows, or a module that does not export C_Login)
+//     miekg/pkcs11 makes one C copy that it frees unwiped (residual risk). A locked PIN (CKF_USER_PIN_LOCKED) returns
 //     signer.ErrPINLocked without calling C_Login. A wrong PIN returns *signer.PINError whose
 //     Reason/TriesLeft come from CKF_USER_PIN_COUNT_LOW / FINAL_TRY / LOCKED read after the
 //     failure. Nothing here ever retries a PIN.

@@ -45,6 +45,7 @@ type module struct {
 	initialized bool
 	refs        int          // guarded by registry.mu
 	sessions    atomic.Int32 // logged-in sessions held by open identities
+	loginFn     unsafe.Pointer
 }
 
 var registry = struct {
@@ -96,6 +97,7 @@ func OpenModule(cfg Module) (*Store, error) {
 		// Libraries stay loaded for the life of the process: unloading and reloading some
 		// modules (SoftHSM2 with OpenSSL) is not safe.
 		m = &module{key: key, ctx: ctx, cfg: cfg}
+		m.loginFn = findLogin(cfg.Path)
 		registry.m[key] = m
 	}
 	if m.refs > 0 && !sameEnv(m.cfg.Env, cfg.Env) {
@@ -528,12 +530,7 @@ func (s *Store) Open(ctx context.Context, uri string, pin []byte) (*signer.Ident
 	}
 	var loginErr error
 	err = s.do(ctx, SignTimeout, "logging in", func(c *pkcs11.Ctx) error {
-		// No Go string copy of the PIN: miekg/pkcs11 copies it once into C memory.
-		var p string
-		if len(pin) > 0 {
-			p = unsafe.String(&pin[0], len(pin))
-		}
-		loginErr = c.Login(sess, pkcs11.CKU_USER, p)
+		loginErr = s.m.login(c, sess, pkcs11.CKU_USER, pin)
 		if loginErr == nil || isRV(loginErr, pkcs11.CKR_USER_ALREADY_LOGGED_IN) {
 			loginErr = nil
 			return nil
