@@ -2,6 +2,7 @@ package cms
 
 import (
 	"context"
+	"encoding/json"
 	"crypto/sha256"
 	"fmt"
 	"sync"
@@ -172,5 +173,27 @@ func TestContainer(t *testing.T) {
 			t.Fatalf("%s: %d bytes exceed MaxSize %d", a, len(der), c.MaxSize())
 		}
 		t.Logf("%s: CMS %d bytes, MaxSize %d", a, len(der), c.MaxSize())
+	}
+}
+
+// Result is JSON-serialisable for `sealctl verify --json` style output, without certificates.
+func TestResultJSON(t *testing.T) {
+	id, _ := testIdentity(t, signer.SM2)
+	dg := digestOf(t, signer.SM3, []byte("json"))
+	der, err := Sign(context.Background(), dg, Options{Identity: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, _ := Parse(der)
+	out, err := json.Marshal(sd.Verify(dg, VerifyOptions{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back map[string]any
+	if err := json.Unmarshal(out, &back); err != nil || back["ok"] != true || back["signatureAlgorithm"] != "sm2" {
+		t.Fatalf("JSON %s (%v)", out, err)
+	}
+	if checks, _ := back["checks"].([]any); len(checks) < 5 {
+		t.Fatalf("JSON lacks checks: %s", out)
 	}
 }

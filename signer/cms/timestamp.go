@@ -22,18 +22,18 @@ import (
 
 // TSTInfo is the content of an RFC 3161 time-stamp token.
 type TSTInfo struct {
-	Version       int
-	Policy        asn1.ObjectIdentifier
-	HashAlgorithm signer.DigestAlgorithm
-	HashOID       asn1.ObjectIdentifier
-	HashedMessage []byte
-	Serial        *big.Int
-	Time          time.Time
-	Accuracy      time.Duration
-	Ordering      bool
-	Nonce         *big.Int // nil when absent
-	TSAName       string   // directoryName of the tsa field, "" when absent
-	Raw           []byte
+	Version       int                    `json:"-"`
+	Policy        asn1.ObjectIdentifier  `json:"policy"`
+	HashAlgorithm signer.DigestAlgorithm `json:"hashAlgorithm"`
+	HashOID       asn1.ObjectIdentifier  `json:"-"`
+	HashedMessage []byte                 `json:"-"`
+	Serial        *big.Int               `json:"serial"`
+	Time          time.Time              `json:"time"`
+	Accuracy      time.Duration          `json:"accuracy,omitempty"`
+	Ordering      bool                   `json:"-"`
+	Nonce         *big.Int               `json:"-"`                 // nil when absent
+	TSAName       string                 `json:"tsaName,omitempty"` // directoryName of the tsa field
+	Raw           []byte                 `json:"-"`
 }
 
 // ParseTSTInfo reads a DER TSTInfo. An unknown imprint algorithm is not an error here
@@ -140,13 +140,13 @@ func readImplicitInt(s *cryptobyte.String, tag int) int64 {
 type TimestampInfo struct {
 	TSTInfo
 	// Certificate is the TSA's certificate; Certificates all certificates in the token.
-	Certificate  *smx509.Certificate
-	Certificates []*smx509.Certificate
-	Token        []byte
-	Checks       []Check
+	Certificate  *smx509.Certificate   `json:"-"`
+	Certificates []*smx509.Certificate `json:"-"`
+	Token        []byte                `json:"-"`
+	Checks       []Check               `json:"checks"`
 	// OK: the token's signature, TSA certificate usage and imprint all check out (trust in
 	// the TSA's chain is signer/trust's question).
-	OK bool
+	OK bool `json:"ok"`
 }
 
 // Err summarises the first check that did not pass (nil when OK).

@@ -55,21 +55,21 @@ type Check struct {
 // profile only; chains, trust anchors, revocation and validity periods are signer/trust's job,
 // which starts from Signer and Certificates.
 type Result struct {
-	SignerIndex int
+	SignerIndex int `json:"signerIndex"`
 	// Signer is the signer certificate (nil when it is not in the SignedData).
-	Signer *smx509.Certificate
+	Signer *smx509.Certificate `json:"-"`
 	// Certificates are all certificates of the SignedData (for chain building).
-	Certificates []*smx509.Certificate
-	Digest       signer.DigestAlgorithm
+	Certificates []*smx509.Certificate  `json:"-"`
+	Digest       signer.DigestAlgorithm `json:"digest"`
 	// SignatureAlgorithm: "rsa-pkcs1v15", "rsa-pss", "ecdsa", "sm2" (empty when unknown).
-	SignatureAlgorithm string
+	SignatureAlgorithm string `json:"signatureAlgorithm"`
 	// SigningTime is the signing-time attribute (zero when absent): a claim, not a proof.
-	SigningTime time.Time
+	SigningTime time.Time `json:"signingTime,omitzero"`
 	// Timestamp is the verified signature-time-stamp (nil when absent).
-	Timestamp *TimestampInfo
-	Checks    []Check
+	Timestamp *TimestampInfo `json:"timestamp,omitempty"`
+	Checks    []Check        `json:"checks"`
 	// OK is true when every check is ok.
-	OK bool
+	OK bool `json:"ok"`
 }
 
 func (r *Result) add(name string, st Status, code, format string, args ...any) {
@@ -388,6 +388,17 @@ func (sd *SignedData) checkPAdES(r *Result, si *SignerInfo) {
 	}
 	if sd.EContent != nil {
 		bad = append(bad, "encapsulated content present (must be detached)")
+	}
+	if r.Signer != nil {
+		in := false
+		for _, c := range sd.Certificates {
+			if c == r.Signer {
+				in = true
+			}
+		}
+		if !in {
+			bad = append(bad, "the signer certificate is not in SignedData.certificates")
+		}
 	}
 	if !isDataOID(sd.EContentType) {
 		bad = append(bad, "encapContentInfo type "+sd.EContentType.String()+" is not data")
