@@ -351,7 +351,7 @@ const sealMakeUsage = `--maker-key URI --signer-cert PEM [--signer-cert PEM ...]
 func runSealMake(ctx context.Context, env *Env) error {
 	fs := FlagSet(env, "seal make", sealMakeUsage)
 	makerKey := fs.String("maker-key", "", "seal maker (制章人) key: pkcs11:… URI or file:KEYSTORE")
-	signerCerts := StringList(fs, "signer-cert", "PEM `file` with signer certificate(s) the seal binds (repeatable)")
+	signerCerts := StringList(fs, "signer-cert", "PEM `file` with signer certificate(s) the seal binds; CA certificates in it are skipped (repeatable)")
 	name := fs.String("name", "", "seal name, e.g. 某单位合同专用章")
 	esid := fs.String("esid", "", "seal code (esID), ASCII")
 	picture := fs.String("picture", "", "seal picture `file` (png, jpg, gif, bmp, or an OFD)")
@@ -459,14 +459,15 @@ func runSealMake(ctx context.Context, env *Env) error {
 	return nil
 }
 
-// readCerts reads every certificate of a PEM file (or one DER certificate).
+// readCerts reads the signer certificates of a PEM file (CA certificates skipped) or one DER
+// certificate.
 func readCerts(path string) ([]*smx509.Certificate, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, Usagef("cannot read signer certificate: %v", err)
 	}
 	var out []*smx509.Certificate
-	rest := b
+	rest, n := b, 0
 	for {
 		var blk *pem.Block
 		blk, rest = pem.Decode(rest)
@@ -478,11 +479,19 @@ func readCerts(path string) ([]*smx509.Certificate, error) {
 		}
 		c, err := smx509.ParseCertificate(blk.Bytes)
 		if err != nil {
-			return nil, Usagef("%s: certificate %d: %v", path, len(out)+1, err)
+			return nil, Usagef("%s: certificate %d: %v", path, n+1, err)
+		}
+		n++
+		// Files often carry the chain after the leaf; a seal binds signers, not their CAs.
+		if c.IsCA {
+			continue
 		}
 		out = append(out, c)
 	}
-	if len(out) == 0 {
+	if len(out) == 0 && n > 0 {
+		return nil, Usagef("%s holds only CA certificates, no signer certificate", path)
+	}
+	if n == 0 {
 		c, err := smx509.ParseCertificate(b)
 		if err != nil {
 			return nil, Usagef("%s holds no PEM certificate and is not a DER certificate", path)

@@ -40,7 +40,7 @@ func TestSealMakeShow(t *testing.T) {
 		t.Fatal(err)
 	}
 	certFile := filepath.Join(dir, "signer.pem")
-	os.WriteFile(certFile, pki.PEM(sg.Cert), 0o644)
+	os.WriteFile(certFile, pki.PEM(sg.Cert, ch.Intermediate.Cert, ch.Root.Cert), 0o644) // leaf + chain
 	t.Setenv("SEALDESK_PIN", "secret")
 	out := filepath.Join(dir, "seal.esl")
 
