@@ -310,3 +310,40 @@ func BenchmarkTokenSign(b *testing.B) {
 		})
 	}
 }
+
+// TestSoftHSMNoReinitWhileSessionOpen: a Reinit module is not re-initialised while an
+// identity's session is open (that would close the session); new tokens show up after.
+func TestSoftHSMNoReinitWhileSessionOpen(t *testing.T) {
+	mod := softHSM(t)
+	util := testenv.LookPath(t, "softhsm2-util")
+	tt := provision(t, mod)
+	ctx := context.Background()
+	id, err := tt.store.Open(ctx, "pkcs11:token=Test%20Key;object=signer-ecdsa", []byte(testPIN))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(util, "--init-token", "--free", "--label", "Second", "--so-pin", "12345678", "--pin", testPIN)
+	cmd.Env = append(os.Environ(), "SOFTHSM2_CONF="+mod.Env["SOFTHSM2_CONF"])
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	toks, err := tt.store.Tokens(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(toks) != 1 {
+		t.Fatalf("the module was re-initialised under an open session: %d tokens", len(toks))
+	}
+	d := sha256.Sum256([]byte("still open"))
+	if _, err := id.Signer.Sign(rand.Reader, d[:], crypto.SHA256); err != nil {
+		t.Fatalf("the open session broke: %v", err)
+	}
+	id.Close()
+	toks, err = tt.store.Tokens(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(toks) != 2 {
+		t.Fatalf("after the session closed, want 2 tokens, got %d", len(toks))
+	}
+}
