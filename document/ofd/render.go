@@ -284,6 +284,9 @@ func (d *drawer) object(n *Node, st state) (state, bool) {
 						continue
 					}
 					cp := path.Transform(d.base.Mul(space.Translate(pb.X, pb.Y).Mul(pm)))
+					if cb := cp.FastBounds(); cb.W() > maxExtent || cb.H() > maxExtent || math.IsNaN(cb.W()) {
+						continue
+					}
 					if region == nil {
 						region = cp
 					} else {

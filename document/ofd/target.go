@@ -22,6 +22,13 @@ type target struct {
 	dpmm     float64 // raster resolution, for stroke flattening tolerance
 }
 
+// maxExtent bounds the size of anything drawn, in canvas millimetres, and maxDashes the dashes
+// of one stroke: hostile files must not make flattening or dashing run for hours.
+const (
+	maxExtent = 10000
+	maxDashes = 100000
+)
+
 // clip is a clip region in canvas coordinates.
 type clip struct {
 	path   *canvas.Path
@@ -101,6 +108,20 @@ func (t *target) path(p *canvas.Path, style canvas.Style, m canvas.Matrix, cl *c
 	if p.Empty() {
 		return
 	}
+	b := p.FastBounds().Transform(m)
+	if b.W() > maxExtent || b.H() > maxExtent || math.IsNaN(b.W()) || math.IsNaN(b.H()) {
+		// Nothing real is 10 m wide; flattening or dashing such a path could take forever.
+		return
+	}
+	if style.IsDashed() && style.StrokeWidth > 0 {
+		period := 0.0
+		for _, d := range style.Dashes {
+			period += d
+		}
+		if period <= 0 || (b.W()+b.H())*4/(period*math.Max(1e-9, sqrtAbsDet(m))) > maxDashes {
+			style.Dashes = nil // too many dashes to draw: a solid line shows the same shape
+		}
+	}
 	if style.IsDashed() && style.StrokeWidth > 0 {
 		// canvas takes dash lengths in units of the line width.
 		style.Dashes = scaled(style.Dashes, 1/style.StrokeWidth)
@@ -111,7 +132,6 @@ func (t *target) path(p *canvas.Path, style canvas.Style, m canvas.Matrix, cl *c
 	}
 	plain := cl == nil
 	if !plain {
-		b := p.FastBounds().Transform(m)
 		if style.HasStroke() {
 			w := style.StrokeWidth * math.Sqrt(math.Abs(m.Det()))
 			b = canvas.Rect{X0: b.X0 - w, Y0: b.Y0 - w, X1: b.X1 + w, Y1: b.Y1 + w}
