@@ -39,7 +39,7 @@ type testCA struct {
 	responder *pki.Pair
 }
 
-func newTestCA(t *testing.T, alg signer.KeyAlgorithm) *testCA {
+func newTestCA(t testing.TB, alg signer.KeyAlgorithm) *testCA {
 	ca := &testCA{alg: alg, revoked: map[string]time.Time{}}
 	ca.srv = httptest.NewServer(http.HandlerFunc(ca.serve))
 	t.Cleanup(ca.srv.Close)
@@ -54,7 +54,7 @@ func newTestCA(t *testing.T, alg signer.KeyAlgorithm) *testCA {
 	return ca
 }
 
-func (ca *testCA) leaf(t *testing.T, cn string, ocsp, crl bool) *pki.Pair {
+func (ca *testCA) leaf(t testing.TB, cn string, ocsp, crl bool) *pki.Pair {
 	tp := pki.Template{Kind: pki.Signer, CommonName: cn}
 	if ocsp {
 		tp.OCSPServer = []string{ca.srv.URL + "/ocsp"}
