@@ -10,7 +10,7 @@ build_pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev libwayland-dev libxkbcommon-
 run_pkgs=(xvfb xauth dbus-x11)
 test_pkgs=(xvfb xauth dbus-x11 imagemagick xdotool poppler-utils qpdf mupdf-tools libnss3-tools openssl
            postgresql default-jre-headless libpdfbox2-java libbcprov-java libbcpkix-java libbcutil-java
-           libcommons-logging-java)
+           libcommons-logging-java poppler-data)
 
 want=("${build_pkgs[@]}")
 case "$mode" in

@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -46,5 +47,26 @@ func TestSignBasicStructures(t *testing.T) {
 func keep(t *testing.T, name string, b []byte) {
 	if d := os.Getenv("SEALDESK_PDF_KEEP"); d != "" {
 		os.WriteFile(filepath.Join(d, name), b, 0o644)
+	}
+}
+
+// TestSampleContract: the demo contract parses, has 3 pages (page 2 rotated), qpdf accepts it,
+// and its text (with the keywords) is extractable by poppler.
+func TestSampleContract(t *testing.T) {
+	b := SampleContract()
+	rd, err := NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := rd.Final.Pages()
+	if err != nil || len(ps) != 3 || ps[1].Rotate != 90 {
+		t.Fatalf("pages: %v %d", err, len(ps))
+	}
+	p := writeTemp(t, "contract.pdf", b)
+	qpdfCheck(t, p)
+	pdftotext := testenv.LookPath(t, "pdftotext")
+	out, err := exec.Command(pdftotext, "-f", "3", "-l", "3", p, "-").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "甲方（盖章）") || !strings.Contains(string(out), "乙方（盖章）") {
+		t.Errorf("pdftotext page 3: %v\n%s", err, out)
 	}
 }
