@@ -35,6 +35,7 @@ type Document struct {
 	n    int
 
 	handles map[int]*handle // by worker id; guarded by e.mu
+	active  int             // calls in flight (holding a worker); guarded by e.mu
 
 	geomMu sync.Mutex
 	geom   []*pageGeom
@@ -181,7 +182,7 @@ func (d *Document) with(ctx context.Context, fn func(inst gopdfium.Pdfium, h *ha
 		} else if isTrap(err) {
 			w.dead = true
 		}
-		d.e.release(w)
+		d.e.release(w, d)
 	}()
 	d.e.mu.Lock()
 	h := d.handles[w.id]
@@ -618,7 +619,8 @@ func (d *Document) Close() error {
 			break
 		}
 		var target *worker
-		waiting := false
+		// Calls in flight may still open the document on another instance: let them finish.
+		waiting := d.active > 0
 		for _, w := range e.workers {
 			if d.handles[w.id] == nil {
 				continue
@@ -650,7 +652,7 @@ func (d *Document) Close() error {
 				if recover() != nil {
 					target.dead = true
 				}
-				e.release(target)
+				e.release(target, nil)
 			}()
 			if h.hasForm {
 				target.inst.FPDFDOC_ExitFormFillEnvironment(&requests.FPDFDOC_ExitFormFillEnvironment{FormHandle: h.form})

@@ -231,6 +231,10 @@ func (e *Engine) acquire(ctx context.Context, d *Document) (*worker, error) {
 			e.mu.Unlock()
 			return nil, errClosed
 		}
+		if d != nil && d.closed.Load() {
+			e.mu.Unlock()
+			return nil, errDocClosed
+		}
 		var pick *worker
 		for _, w := range e.workers {
 			if w.busy || w.dead {
@@ -246,6 +250,9 @@ func (e *Engine) acquire(ctx context.Context, d *Document) (*worker, error) {
 		}
 		if pick != nil {
 			pick.busy = true
+			if d != nil {
+				d.active++
+			}
 			e.mu.Unlock()
 			return pick, nil
 		}
@@ -261,6 +268,9 @@ func (e *Engine) acquire(ctx context.Context, d *Document) (*worker, error) {
 				return nil, err
 			}
 			w.busy = true
+			if d != nil {
+				d.active++
+			}
 			e.workers = append(e.workers, w)
 			e.mu.Unlock()
 			return w, nil
@@ -290,11 +300,14 @@ func (e *Engine) nextID() int {
 	}
 }
 
-// release gives w back. A worker marked dead (PDFium trapped) is closed and removed; documents
+// release gives w back (d is the document it worked for, or nil). A worker marked dead (PDFium trapped) is closed and removed; documents
 // reopen on another instance when next used.
-func (e *Engine) release(w *worker) {
+func (e *Engine) release(w *worker, d *Document) {
 	e.mu.Lock()
 	w.busy = false
+	if d != nil {
+		d.active--
+	}
 	if w.dead {
 		for i, x := range e.workers {
 			if x == w {

@@ -653,3 +653,47 @@ func TestLockCache(t *testing.T) {
 		t.Errorf("stale lock delayed start-up by %v", time.Since(start))
 	}
 }
+
+// TestCloseWhileBusy closes a document while renders and searches run on it: every call ends
+// (with a result or a "closed" error) and no instance keeps the document.
+func TestCloseWhileBusy(t *testing.T) {
+	d, err := testEng.Open(writePDF(t, samplePage(), samplePage(), samplePage(), samplePage()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for k := 0; k < 20; k++ {
+				var err error
+				if g%2 == 0 {
+					_, err = d.Render(ctx, k%4, float64(30+k))
+				} else {
+					_, err = d.FindText(ctx, "印章")
+				}
+				if err != nil {
+					if !strings.Contains(err.Error(), "closed") {
+						t.Errorf("call during Close: %v", err)
+					}
+					return
+				}
+			}
+		}(g)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	testEng.mu.Lock()
+	defer testEng.mu.Unlock()
+	if len(d.handles) != 0 || d.active != 0 {
+		t.Errorf("after Close: %d handles, %d active calls", len(d.handles), d.active)
+	}
+	if _, ok := testEng.docs[d]; ok {
+		t.Error("the engine still lists the closed document")
+	}
+}
