@@ -18,7 +18,7 @@ const ConfigEnv = "SEALDESK_CONFIG"
 //	{
 //	  "modules": [{"path": "/usr/lib/softhsm/libsofthsm2.so", "name": "SoftHSM2",
 //	               "env": {"SOFTHSM2_CONF": "/home/me/demo/softhsm/softhsm2.conf"}, "reinit": true},
-//	              {"path": "/usr/lib/libgm3000_pkcs11.so", "sm2": {"keyType": 65537, "sign": 65538}}],
+//	              {"path": "/usr/lib/libgm3000_pkcs11.so", "sm2": {"sign": 65538}}],
 //	  "keystores": ["/home/me/demo/keys/signer-sm2.pem"],
 //	  "noDiscovery": false
 //	}

@@ -28,10 +28,11 @@ type Module struct {
 // SM2Mechanisms are a vendor's numbers for SM2. Only the raw style is used: the token signs
 // e = SM3(Z‖M) computed by the host (signer package's SM2 convention) and returns r‖s.
 // UNTESTED without a real SM2 token.
+// The key itself is found by CKA_ID and known to be SM2 from its certificate, so the vendor's
+// CKK_SM2 number is not needed. Known raw-SM2 numbers (desktop.md §3.5): xipki 0xFFFFF002,
+// a UKey vendor header 0x00010002; Bgi-style HSMs use CKM_VENDOR_DEFINED+4 (0x80000004).
 type SM2Mechanisms struct {
-	// KeyType is the vendor's CKK_SM2 (e.g. 0x80000016 Luna-style, 0x00010001 some UKeys).
-	KeyType uint `json:"keyType,omitempty"`
-	// Sign is the vendor's raw SM2 signing mechanism (input e, 32 bytes).
+	// Sign is the vendor's raw SM2 signing mechanism (input e, 32 bytes; output r‖s).
 	Sign uint `json:"sign"`
 }
 
