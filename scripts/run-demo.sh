@@ -15,6 +15,9 @@ if [ -x "$bin/sealhub" ] && "$bin/sealhub" --help 2>/dev/null | grep -q serve; t
   hub=$!
   trap 'kill $hub 2>/dev/null || true' EXIT
   export SEALDESK_HUB=http://127.0.0.1:8443
+  export SEALDESK_HUB_TOKEN_FILE=$PWD/$dir/hub-token.txt   # the demo client's bearer token (made by demo init)
+  # Wait until the hub listens, so the first signing can check the seal status online.
+  for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/8443) 2>/dev/null && break; sleep 0.2; done
 fi
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x "$bin/sealdesk" ]; then
   unset SEALDESK_PIN   # the GUI asks for the PIN (the demo PIN is in $dir/pin.txt)
