@@ -18,6 +18,7 @@ type face struct {
 	upem  float64
 	mu    sync.Mutex
 	paths map[uint16]*canvas.Path
+	runes map[rune]uint16 // cmap lookups are linear scans in some tables
 }
 
 func newFace(s *font.SFNT) *face {
@@ -25,7 +26,7 @@ func newFace(s *font.SFNT) *face {
 	if upem <= 0 {
 		upem = 1000
 	}
-	return &face{sfnt: s, upem: upem, paths: map[uint16]*canvas.Path{}}
+	return &face{sfnt: s, upem: upem, paths: map[uint16]*canvas.Path{}, runes: map[rune]uint16{}}
 }
 
 // glyph returns glyph gid's outline in em units (y up); nil for an unknown glyph. A glyph
@@ -65,11 +66,21 @@ func (fontPanic) Error() string { return "font outline could not be decoded" }
 var errFontPanic error = fontPanic{}
 
 // index returns the glyph of r, 0 when the font has none.
-func (f *face) index(r rune) uint16 {
+func (f *face) index(r rune) (gid uint16) {
 	if f == nil {
 		return 0
 	}
-	defer func() { recover() }()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if g, ok := f.runes[r]; ok {
+		return g
+	}
+	defer func() {
+		if recover() != nil {
+			gid = 0
+		}
+		f.runes[r] = gid
+	}()
 	return f.sfnt.GlyphIndex(r)
 }
 
