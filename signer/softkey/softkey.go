@@ -502,3 +502,5 @@ func writeFile(path string, data []byte) (err error) {
 	}
 	return os.Rename(tmp.Name(), path)
 }
+
+var _ signer.KeyStore = (*Store)(nil)

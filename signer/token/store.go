@@ -37,3 +37,12 @@ const (
 	SealLabel       = "seal"
 	SealApplication = "SealDesk"
 )
+
+// Compile-time checks: both token sources serve the same interfaces.
+var (
+	_ signer.KeyStore = (*Store)(nil)
+	_ Lister          = (*Store)(nil)
+	_ signer.KeyStore = (*Fake)(nil)
+	_ Lister          = (*Fake)(nil)
+	_ Source          = (*Watcher)(nil)
+)
