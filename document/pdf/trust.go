@@ -1,41 +1,91 @@
 package pdf
 
 import (
+	"bytes"
+	"context"
 	"encoding/pem"
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
 
 	"sealdesk/document"
+	"sealdesk/signer/trust"
 )
 
-// checkTrust builds a chain from the signer certificate through the certificates the signature
-// carries to the anchors given for this run, at the signing time. Without anchors trust is
-// "unknown". Revocation stays "unknown" (offline).
-//
-// TODO(trust): switch to signer/trust (chain + validity + revocation) once that package lands;
-// this is the minimal chain check the verifier needs meanwhile.
-func checkTrust(sr *document.SignatureReport, leaf *smx509.Certificate, certs []*smx509.Certificate, at time.Time, anchors *smx509.CertPool, dss []*smx509.Certificate) {
-	certs = append(append([]*smx509.Certificate(nil), certs...), dss...)
-	if anchors == nil {
+// trustChecker wraps signer/trust for one verification run: the anchors of
+// VerifyOptions.TrustPEM (self-signed certificates are anchors, others intermediates), chain,
+// validity at the signing time, key usage and revocation (unknown when offline or when the
+// certificate names no responder). Trust is failed when any of those failed, ok when chain,
+// validity and key usage are ok, else unknown; revocation is reported on its own — the same
+// mapping as the OFD verifier.
+type trustChecker struct {
+	v     *trust.Verifier
+	err   error
+	none  bool
+	dss   []*smx509.Certificate
+	ctx   context.Context
+	extra []*smx509.Certificate
+}
+
+func newTrustChecker(ctx context.Context, opts *document.VerifyOptions, dss []*smx509.Certificate) *trustChecker {
+	tc := &trustChecker{ctx: ctx, dss: dss}
+	if len(opts.TrustPEM) == 0 {
+		tc.none = true
+		return tc
+	}
+	certs, err := trust.ParsePEM(opts.TrustPEM)
+	if err != nil {
+		tc.err = err
+		return tc
+	}
+	var roots, inter []byte
+	for _, c := range certs {
+		b := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
+		if bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil {
+			roots = append(roots, b...)
+		} else {
+			inter = append(inter, b...)
+		}
+	}
+	tc.v, tc.err = trust.NewVerifier(trust.Config{Roots: roots, Intermediates: inter, Offline: opts.Offline})
+	return tc
+}
+
+// check fills Trust and Revocation of sr for leaf, with the certificates the signature carries
+// and the document's DSS certificates as chain material (never as anchors).
+func (tc *trustChecker) check(sr *document.SignatureReport, leaf *smx509.Certificate, certs []*smx509.Certificate, at time.Time, proven, skipKeyUsage bool) {
+	sr.Revocation = document.Unknown
+	if tc == nil || tc.none {
 		sr.Trust = document.Unknown
 		sr.AddProblem(CodeTrustUnknown, "no trust anchors were given (use --trust); the signer's chain was not checked")
 		return
 	}
-	inter := smx509.NewCertPool()
-	for _, c := range certs {
-		if c != nil && c != leaf {
-			inter.AddCert(c)
-		}
-	}
-	_, err := leaf.Verify(smx509.VerifyOptions{Roots: anchors, Intermediates: inter, CurrentTime: at,
-		KeyUsages: []smx509.ExtKeyUsage{smx509.ExtKeyUsageAny}})
-	if err != nil {
-		sr.Trust = document.Failed
-		sr.AddProblem(CodeTrustFailed, "the signer certificate does not chain to a trusted root at %s: %v", at.UTC().Format(time.RFC3339), err)
+	if tc.err != nil {
+		sr.Trust = document.Unknown
+		sr.AddProblem(CodeTrustFailed, "trust anchors (--trust) unusable: %v", tc.err)
 		return
 	}
-	sr.Trust = document.OK
+	var inter []*smx509.Certificate
+	for _, c := range append(append([]*smx509.Certificate(nil), certs...), tc.dss...) {
+		if c != nil && c != leaf {
+			inter = append(inter, c)
+		}
+	}
+	res := tc.v.CheckRequest(tc.ctx, trust.Request{Leaf: leaf, Intermediates: inter, At: at, AtProven: proven, SkipKeyUsage: skipKeyUsage})
+	for _, p := range res.Problems {
+		sr.AddProblem(p.Code, "%s", p.Message)
+	}
+	switch {
+	case res.ChainStatus == trust.Failed || res.ValidAtSigning == trust.Failed || res.KeyUsage == trust.Failed || res.Revocation == trust.Failed:
+		sr.Trust = document.Failed
+	case res.ChainStatus == trust.OK && res.ValidAtSigning == trust.OK && res.KeyUsage == trust.OK:
+		sr.Trust = document.OK
+	default:
+		sr.Trust = document.Unknown
+	}
+	if res.Revocation != "" {
+		sr.Revocation = string(res.Revocation)
+	}
 }
 
 // dssCertificates returns the certificates of the document security store (/DSS /Certs):

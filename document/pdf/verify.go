@@ -70,10 +70,7 @@ func Verify(ctx context.Context, in io.ReaderAt, size int64, opts *document.Veri
 	if rd.Final.Trailer["Encrypt"] != nil {
 		return nil, ErrEncrypted
 	}
-	anchors, err := parseAnchors(opts)
-	if err != nil {
-		return nil, err
-	}
+	tc := newTrustChecker(ctx, opts, dssCertificates(rd.Final))
 	fields := signatureFields(rd.Final)
 	var sigs []*sigInfo
 	for _, f := range fields {
@@ -87,7 +84,7 @@ func Verify(ctx context.Context, in io.ReaderAt, size int64, opts *document.Veri
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		sr := verifyOne(ctx, rd, s, anchors, opts)
+		sr := verifyOne(ctx, rd, s, tc, opts)
 		sr.Index = i
 		rep.Signatures = append(rep.Signatures, *sr)
 		if s.revEnd > lastEnd && sr.Integrity == document.OK {
@@ -112,7 +109,7 @@ type sigInfo struct {
 	dict     Dict // the signature dictionary as of the signed revision
 }
 
-func verifyOne(ctx context.Context, rd *Reader, s *sigInfo, anchors *smx509.CertPool, opts *document.VerifyOptions) *document.SignatureReport {
+func verifyOne(ctx context.Context, rd *Reader, s *sigInfo, tc *trustChecker, opts *document.VerifyOptions) *document.SignatureReport {
 	sr := &document.SignatureReport{Name: s.field.Name, Profile: "unknown", Integrity: document.Failed,
 		ChangesAfter: document.None, Trust: document.Unknown, Revocation: document.Unknown}
 	final := rd.Final
@@ -197,7 +194,7 @@ func verifyOne(ctx context.Context, rd *Reader, s *sigInfo, anchors *smx509.Cert
 	}
 	der := trimDER(cs.B)
 	ranges := [][2]int64{{0, a}, {b, b + c}}
-	checkContainer(ctx, rd, sv, sdict, sf, der, ranges, sr, anchors, opts)
+	checkContainer(ctx, rd, sv, sdict, sf, der, ranges, sr, tc, opts)
 	// Changes after signing.
 	classifyInto(rd, s, sr)
 	return sr
@@ -284,29 +281,29 @@ func containerKind(der []byte) string {
 	return ""
 }
 
-func checkContainer(ctx context.Context, rd *Reader, sv *View, sdict Dict, subFilter string, der []byte, ranges [][2]int64, sr *document.SignatureReport, anchors *smx509.CertPool, opts *document.VerifyOptions) {
+func checkContainer(ctx context.Context, rd *Reader, sv *View, sdict Dict, subFilter string, der []byte, ranges [][2]int64, sr *document.SignatureReport, tc *trustChecker, opts *document.VerifyOptions) {
 	kind := containerKind(der)
 	switch {
 	case subFilter == SubFilterRSASHA1 && kind == "pkcs1":
 		sr.Profile = "pdf-rsa-sha1"
-		verifyRSASHA1(rd, sv, sdict, der, ranges, sr, anchors)
+		verifyRSASHA1(rd, sv, sdict, der, ranges, sr, tc)
 		return
 	case subFilter == SubFilterRFC3161 && kind == "cms":
 		sr.Profile = "pdf-doc-timestamp"
-		verifyDocTimestamp(rd, der, ranges, sr, anchors)
+		verifyDocTimestamp(rd, der, ranges, sr, tc)
 		return
 	case kind == "cms":
-		verifyCMS(ctx, rd, subFilter, der, ranges, sr, anchors, opts)
+		verifyCMS(ctx, rd, subFilter, der, ranges, sr, tc, opts)
 		return
 	case kind == "ses":
 		sr.Profile = string(document.ProfilePDFSES)
-		verifySES(ctx, rd, der, ranges, sr, anchors)
+		verifySES(ctx, rd, der, ranges, sr, tc)
 		return
 	}
 	sr.AddProblem(CodeContentsUnparsable, "/Contents is neither a CMS SignedData nor an SES_Signature (SubFilter %s)", subFilter)
 }
 
-func verifyCMS(ctx context.Context, rd *Reader, subFilter string, der []byte, ranges [][2]int64, sr *document.SignatureReport, anchors *smx509.CertPool, opts *document.VerifyOptions) {
+func verifyCMS(ctx context.Context, rd *Reader, subFilter string, der []byte, ranges [][2]int64, sr *document.SignatureReport, tc *trustChecker, opts *document.VerifyOptions) {
 	sd, err := cms.Parse(der)
 	if err != nil {
 		sr.AddProblem(CodeContentsUnparsable, "/Contents: %v", err)
@@ -393,10 +390,10 @@ func verifyCMS(ctx context.Context, rd *Reader, subFilter string, der []byte, ra
 		sr.AddProblem(CodeSignerCertMissing, "the signer certificate is not in the signature (give it with --cert)")
 		return
 	}
-	checkTrust(sr, res.Signer, res.Certificates, at, anchors, dssCertificates(rd.Final))
+	tc.check(sr, res.Signer, res.Certificates, at, sr.TimeSource == "timestamp", false)
 }
 
-func verifySES(ctx context.Context, rd *Reader, der []byte, ranges [][2]int64, sr *document.SignatureReport, anchors *smx509.CertPool) {
+func verifySES(ctx context.Context, rd *Reader, der []byte, ranges [][2]int64, sr *document.SignatureReport, tc *trustChecker) {
 	sig, err := ses.ParseSignature(der)
 	if err != nil {
 		sr.AddProblem(CodeContentsUnparsable, "/Contents: %v", err)
@@ -457,10 +454,10 @@ func verifySES(ctx context.Context, rd *Reader, der []byte, ranges [][2]int64, s
 	if at.IsZero() {
 		at = time.Now()
 	}
-	checkTrust(sr, res.SignerCert, inter, at, anchors, dssCertificates(rd.Final))
+	tc.check(sr, res.SignerCert, inter, at, sr.TimeSource == "timestamp", false)
 }
 
-func verifyDocTimestamp(rd *Reader, der []byte, ranges [][2]int64, sr *document.SignatureReport, anchors *smx509.CertPool) {
+func verifyDocTimestamp(rd *Reader, der []byte, ranges [][2]int64, sr *document.SignatureReport, tc *trustChecker) {
 	sd, err := cms.Parse(der)
 	if err != nil {
 		sr.AddProblem(CodeContentsUnparsable, "/Contents: %v", err)
@@ -501,13 +498,13 @@ func verifyDocTimestamp(rd *Reader, der []byte, ranges [][2]int64, sr *document.
 	sr.TimeSource = "timestamp"
 	describeSigner(sr, info.Certificate)
 	if info.Certificate != nil {
-		checkTrust(sr, info.Certificate, info.Certificates, info.Time, anchors, dssCertificates(rd.Final))
+		tc.check(sr, info.Certificate, info.Certificates, info.Time, true, true)
 	}
 }
 
 // verifyRSASHA1 checks the legacy adbe.x509.rsa_sha1 form: /Contents is a DER OCTET STRING with
 // a PKCS#1 v1.5 signature over SHA-1 of the ranges; the certificates are in /Cert.
-func verifyRSASHA1(rd *Reader, sv *View, sdict Dict, der []byte, ranges [][2]int64, sr *document.SignatureReport, anchors *smx509.CertPool) {
+func verifyRSASHA1(rd *Reader, sv *View, sdict Dict, der []byte, ranges [][2]int64, sr *document.SignatureReport, tc *trustChecker) {
 	var sig []byte
 	if _, err := asn1.Unmarshal(der, &sig); err != nil {
 		sr.AddProblem(CodeContentsUnparsable, "/Contents is not an OCTET STRING: %v", err)
@@ -583,7 +580,7 @@ func verifyRSASHA1(rd *Reader, sv *View, sdict Dict, der []byte, ranges [][2]int
 	if t, err := time.Parse(time.RFC3339, sr.SignedAt); err == nil {
 		at = t
 	}
-	checkTrust(sr, leaf, certs[1:], at, anchors, dssCertificates(rd.Final))
+	tc.check(sr, leaf, certs[1:], at, false, false)
 }
 
 // rawRSAKey digs the RSA key and the subject out of a certificate Go's parser refuses.
@@ -654,21 +651,6 @@ func parseCertsPEM(b []byte) ([]*smx509.Certificate, error) {
 		return nil, errors.New("no PEM certificate found")
 	}
 	return out, nil
-}
-
-func parseAnchors(opts *document.VerifyOptions) (*smx509.CertPool, error) {
-	if len(opts.TrustPEM) == 0 {
-		return nil, nil
-	}
-	certs, err := parseCertsPEM(opts.TrustPEM)
-	if err != nil {
-		return nil, fmt.Errorf("trust anchors: %w", err)
-	}
-	p := smx509.NewCertPool()
-	for _, c := range certs {
-		p.AddCert(c)
-	}
-	return p, nil
 }
 
 // parsePDFDate parses D:YYYYMMDDHHmmSSOHH'mm' (every part after the year optional).
