@@ -407,27 +407,23 @@ func pssParams(d signer.DigestAlgorithm, saltLen int) []byte {
 	return b.BytesOrPanic()
 }
 
-// normalizeECSignature accepts DER SEQUENCE{r, s} or the raw r‖s some tokens return, and
-// returns DER.
+// normalizeECSignature accepts DER SEQUENCE{r, s} or the raw r‖s some tokens and producers
+// write (size = the curve's coordinate length), and returns DER.
 func normalizeECSignature(sig []byte, size int) ([]byte, error) {
-	if len(sig) == 2*size {
-		in := cryptobyte.String(sig)
-		var seq cryptobyte.String
-		if !(in.ReadASN1(&seq, casn1.SEQUENCE) && in.Empty()) {
-			r := new(big.Int).SetBytes(sig[:size])
-			s := new(big.Int).SetBytes(sig[size:])
-			var b cryptobyte.Builder
-			b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1BigInt(r); b.AddASN1BigInt(s) })
-			return b.Bytes()
-		}
-	}
 	in := cryptobyte.String(sig)
 	var seq cryptobyte.String
 	r, s := new(big.Int), new(big.Int)
-	if !in.ReadASN1(&seq, casn1.SEQUENCE) || !in.Empty() || !seq.ReadASN1Integer(r) || !seq.ReadASN1Integer(s) || !seq.Empty() {
-		return nil, fmt.Errorf("cms: signer returned a malformed EC signature (%d bytes)", len(sig))
+	if in.ReadASN1(&seq, casn1.SEQUENCE) && in.Empty() && seq.ReadASN1Integer(r) && seq.ReadASN1Integer(s) && seq.Empty() {
+		return sig, nil
 	}
-	return sig, nil
+	if len(sig) == 2*size {
+		r.SetBytes(sig[:size])
+		s.SetBytes(sig[size:])
+		var b cryptobyte.Builder
+		b.AddASN1(casn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1BigInt(r); b.AddASN1BigInt(s) })
+		return b.Bytes()
+	}
+	return nil, fmt.Errorf("cms: malformed EC signature value (%d bytes, neither DER nor raw r‖s)", len(sig))
 }
 
 // signingCertificateV2 encodes SigningCertificateV2 {certs {ESSCertIDv2}} (RFC 5035) with
