@@ -19,6 +19,8 @@ func BenchmarkRenderInvoice150(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ResetTimer()
+	ct := startCPU()
+	defer ct.report(b)
 	for i := 0; i < b.N; i++ {
 		if _, err := rd.RenderPage(ctx, 0, 150, nil); err != nil {
 			b.Fatal(err)
@@ -33,6 +35,8 @@ func BenchmarkOpenRenderInvoice150(b *testing.B) {
 	rd0 := openCorpus(b, "real/invoice-vat-zhejiang-2020.ofd")
 	rd0.RenderPage(context.Background(), 0, 150, nil) // process-wide font caches warm
 	b.ResetTimer()
+	ct := startCPU()
+	defer ct.report(b)
 	for i := 0; i < b.N; i++ {
 		rd, err := OpenFile(path, nil)
 		if err != nil {
@@ -50,6 +54,8 @@ func BenchmarkOpen100Pages(b *testing.B) {
 	data := SampleLong(100).Bytes()
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
+	ct := startCPU()
+	defer ct.report(b)
 	for i := 0; i < b.N; i++ {
 		rd, err := Open(bytes.NewReader(data), int64(len(data)), nil)
 		if err != nil {
@@ -70,6 +76,8 @@ func BenchmarkFind100Pages(b *testing.B) {
 	}
 	doc := NewDocument(rd, nil)
 	b.ResetTimer()
+	ct := startCPU()
+	defer ct.report(b)
 	for i := 0; i < b.N; i++ {
 		hits, err := doc.FindText(context.Background(), "第 100 页")
 		if err != nil || len(hits) != 1 {
@@ -81,6 +89,8 @@ func BenchmarkFind100Pages(b *testing.B) {
 // BenchmarkExportPDFInvoice converts the e-invoice to PDF.
 func BenchmarkExportPDFInvoice(b *testing.B) {
 	rd := openCorpus(b, "real/invoice-vat-zhejiang-2020.ofd")
+	ct := startCPU()
+	defer ct.report(b)
 	for i := 0; i < b.N; i++ {
 		var buf bytes.Buffer
 		if err := rd.WritePDF(context.Background(), &buf, nil); err != nil {
