@@ -139,3 +139,59 @@ func hexDecode(t *testing.T, s string) []byte {
 	}
 	return b
 }
+
+// TestBouncyCastleVerifiesOurCMS: BouncyCastle (the library iText and PDFBox validators use)
+// verifies our CMS for every algorithm, Standard style (SM2 with sigAlg 501). GM style is
+// logged: BouncyCastle 1.72 knows no name for SM3 with SM2-1 (301.1) (docs/pdf.md §4).
+func TestBouncyCastleVerifiesOurCMS(t *testing.T) {
+	java := testenv.LookPath(t, "java")
+	var cp []string
+	for _, j := range []string{"bcprov", "bcpkix", "bcutil"} {
+		cp = append(cp, testenv.File(t, "/usr/share/java/"+j+".jar", j+".jar"))
+	}
+	dir := t.TempDir()
+	content := []byte("content verified by BouncyCastle 内容")
+	data := writeFile(t, filepath.Join(dir, "data"), content)
+	args := []string{"-cp", strings.Join(cp, ":"), "testdata/BcVerifyCms.java", data}
+	want := map[string]bool{}
+	for _, a := range allAlgs {
+		for _, st := range []Style{Standard, GM} {
+			for _, pss := range []bool{false, true} {
+				if pss && a != signer.RSA {
+					continue
+				}
+				id, _ := testIdentity(t, a)
+				der, err := Sign(context.Background(), digestOf(t, signer.DefaultDigest(a), content), Options{Identity: id, Style: st, RSAPSS: pss, PAdES: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				p := filepath.Join(dir, fmt.Sprintf("%s-%s-pss%v.p7s", a, st, pss))
+				writeFile(t, p, der)
+				args = append(args, p)
+				want[p] = st == Standard
+			}
+		}
+	}
+	out, err := runCmd(java, args...)
+	if err != nil {
+		t.Fatalf("java: %v\n%s", err, out)
+	}
+	for p, mustPass := range want {
+		ok := strings.Contains(out, "OK "+p+"\n")
+		switch {
+		case mustPass && !ok:
+			t.Errorf("BouncyCastle rejects %s:\n%s", filepath.Base(p), out)
+		case !mustPass:
+			t.Logf("BouncyCastle on GM-style %s: ok=%v %s", filepath.Base(p), ok, lineOf(out, p))
+		}
+	}
+}
+
+func lineOf(out, p string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, p) {
+			return strings.TrimSpace(strings.Replace(l, p, "", 1))
+		}
+	}
+	return ""
+}
