@@ -68,10 +68,14 @@ func (d *drawer) paint(c *Color, res *Resources, a float64, cm canvas.Matrix) (c
 	if c == nil {
 		return canvas.Paint{}, false
 	}
-	if col, ok := d.rgba(c, res, a); ok {
-		return canvas.Paint{Color: col}, true
+	// A shading or pattern child rules over Value, which producers also write as a fallback.
+	if c.Node == nil || (c.Node.Child("AxialShd") == nil && c.Node.Child("RadialShd") == nil && c.Node.Child("Pattern") == nil) {
+		if col, ok := d.rgba(c, res, a); ok {
+			return canvas.Paint{Color: col}, true
+		}
+		return canvas.Paint{}, false
 	}
-	if c.Node == nil || d.t == nil {
+	if d.t == nil {
 		return canvas.Paint{}, false
 	}
 	if ax := c.Node.Child("AxialShd"); ax != nil {

@@ -343,6 +343,8 @@ func (d *drawer) pathObject(n *Node, s state) {
 		}
 		if c == nil {
 			style.Fill = canvas.Paint{Color: premul(0, 0, 0, s.alpha)}
+		} else if pat := c.Node.Child("Pattern"); pat != nil {
+			d.patternFill(p, pat, s)
 		} else if pt, ok := d.paint(c, s.res, s.alpha, cm); ok {
 			style.Fill = pt
 		}
@@ -437,3 +439,48 @@ func maxf(a, b float64) float64 {
 }
 
 func sqrtAbsDet(m canvas.Matrix) float64 { return math.Sqrt(math.Abs(m.Det())) }
+
+// maxPatternCells bounds the tiles one pattern fill draws.
+const maxPatternCells = 4000
+
+// patternFill fills path p (object space) with a tiling pattern: the CellContent page block
+// repeated every XStep/YStep in pattern space (Pattern CTM maps it into object space), clipped
+// to the path. Watermarks ("严禁复制" across the page) are drawn this way.
+func (d *drawer) patternFill(p *canvas.Path, pat *Node, s state) {
+	cell := pat.Child("CellContent")
+	if cell == nil || d.t == nil {
+		return
+	}
+	w, h := parseFloat(pat.Attr("Width"), 0), parseFloat(pat.Attr("Height"), 0)
+	xs, ys := parseFloat(pat.Attr("XStep"), w), parseFloat(pat.Attr("YStep"), h)
+	if xs <= 0 || ys <= 0 {
+		return
+	}
+	pctm, _ := parseCTM(pat.Attr("CTM"))
+	if math.Abs(pctm.Det()) < 1e-12 {
+		return
+	}
+	cl := s.clip.intersect(newPathClip(p.Copy().Transform(d.base.Mul(s.pm))))
+	// The path's bounds in pattern space give the range of cells.
+	inv := pctm.Inv()
+	b := p.FastBounds()
+	x0, y0, x1, y1 := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, c := range []canvas.Point{{X: b.X0, Y: b.Y0}, {X: b.X1, Y: b.Y0}, {X: b.X0, Y: b.Y1}, {X: b.X1, Y: b.Y1}} {
+		q := inv.Dot(c)
+		x0, y0, x1, y1 = math.Min(x0, q.X), math.Min(y0, q.Y), math.Max(x1, q.X), math.Max(y1, q.Y)
+	}
+	i0, i1 := int(math.Floor((x0-w)/xs)), int(math.Ceil(x1/xs))
+	j0, j1 := int(math.Floor((y0-h)/ys)), int(math.Ceil(y1/ys))
+	if (i1-i0+1)*(j1-j0+1) > maxPatternCells || i1 < i0 || j1 < j0 {
+		return
+	}
+	base := s.pm.Mul(pctm)
+	for j := j0; j <= j1; j++ {
+		for i := i0; i <= i1; i++ {
+			st := s
+			st.pm = base.Translate(float64(i)*xs, float64(j)*ys)
+			st.clip = cl
+			d.block(cell.Children, st)
+		}
+	}
+}
