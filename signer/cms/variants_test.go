@@ -2,7 +2,10 @@ package cms
 
 import (
 	"context"
+	"crypto"
+	"crypto/rand"
 	"encoding/asn1"
+	"strings"
 	"testing"
 
 	"sealdesk/signer"
@@ -105,4 +108,25 @@ func splitDots(s string) []string {
 		}
 	}
 	return out
+}
+
+// TestSM2WithoutZ: a signature over SM3(attributes) without Z fails with a message naming it.
+func TestSM2WithoutZ(t *testing.T) {
+	id, p := testIdentity(t, signer.SM2)
+	dg := digestOf(t, signer.SM3, []byte("no z"))
+	der, err := Sign(context.Background(), dg, Options{Identity: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, _ := Parse(der)
+	si := &sd.SignerInfos[0]
+	e := digestOf(t, signer.SM3, si.RawSignedAttrs)
+	si.Signature, err = p.leaf.Key.Sign(rand.Reader, e, crypto.Hash(0)) // no Z
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := sd.Verify(dg, VerifyOptions{})
+	if c := r.Check(CheckSignature); r.OK || c.Status != Failed || !strings.Contains(c.Message, "without Z") {
+		t.Fatalf("Z-less SM2 signature: %+v", c)
+	}
 }

@@ -552,6 +552,11 @@ func (sd *SignedData) checkSignature(r *Result, si *SignerInfo, d signer.DigestA
 				return
 			}
 			if !sm2.VerifyASN1WithSM2(pub, signer.SM2DefaultUID, msg, sig) {
+				// Some producers sign SM3(msg) without Z (not GM/T 0009): say so, still failed.
+				if e, err := Sum(signer.SM3, msg); err == nil && sm2.VerifyASN1(pub, e, sig) {
+					bad("SM2 signature is over SM3(message) without Z (the GM/T 0009 user-ID hash); not accepted")
+					return
+				}
 				bad("SM2 signature (SM3, default user ID) does not verify")
 				return
 			}

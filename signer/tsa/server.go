@@ -3,9 +3,11 @@ package tsa
 import (
 	"context"
 	"encoding/asn1"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -173,4 +175,41 @@ func StartTest(a signer.KeyAlgorithm) (*TestTSA, error) {
 	hs := httptest.NewServer(srv)
 	return &TestTSA{Server: srv, HTTP: hs, URL: hs.URL, Chain: chain, Root: chain.Root.Cert,
 		Client: &Client{URL: hs.URL, HTTP: hs.Client()}}, nil
+}
+
+// Listener is a Server answering on a real TCP address (for the demo workspace and manual
+// tests: `sealctl sign --tsa URL`).
+type Listener struct {
+	URL  string
+	http *http.Server
+	done chan error
+}
+
+// Listen serves s on addr ("127.0.0.1:0" picks a free loopback port) until Close. Only
+// loopback addresses are accepted: this TSA has no production safeguards.
+func Listen(addr string, s *Server) (*Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("tsa: listen address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("tsa: the test TSA only listens on loopback, not %q", host)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("tsa: %w", err)
+	}
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	l := &Listener{URL: "http://" + ln.Addr().String() + "/", http: hs, done: make(chan error, 1)}
+	go func() { l.done <- hs.Serve(ln) }()
+	return l, nil
+}
+
+// Close stops the listener and waits for the server to end.
+func (l *Listener) Close() error {
+	err := l.http.Close()
+	if serr := <-l.done; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
 }

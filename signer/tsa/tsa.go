@@ -1,8 +1,8 @@
 // Package tsa is SealDesk's RFC 3161 time-stamping: a client (Client.Stamp sends a
 // TimeStampReq with a random nonce over HTTP and returns the verified token), token
 // verification (Verify, VerifyDigest, VerifySignature → *Info), the request/response codec,
-// and an in-process test TSA (NewServer, an http.Handler; StartTest runs one on loopback)
-// for tests and the demo workspace.
+// and an in-process test TSA (NewServer, an http.Handler; StartTest makes a TSA PKI and runs
+// it on httptest; Listen serves it on a loopback address) for tests and the demo workspace.
 //
 // Tokens are CMS SignedData, so parsing and verifying them is signer/cms's VerifyTimestamp;
 // Info is cms.TimestampInfo. A token is OK when its CMS signature verifies, its signer

@@ -330,3 +330,28 @@ func run(t *testing.T, name string, args ...string) []byte {
 	}
 	return out
 }
+
+func TestListen(t *testing.T) {
+	ts := testTSA(t, signer.SM2)
+	if _, err := Listen("0.0.0.0:0", ts.Server); err == nil {
+		t.Fatal("listening on all interfaces accepted")
+	}
+	l, err := Listen("127.0.0.1:0", ts.Server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dg := sm3Sum("listen")
+	token, err := (&Client{URL: l.URL}).Stamp(context.Background(), signer.SM3, dg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := VerifyDigest(token, dg); !info.OK {
+		t.Fatal(info.Err())
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&Client{URL: l.URL}).Stamp(context.Background(), signer.SM3, dg); err == nil {
+		t.Fatal("closed listener still answers")
+	}
+}
