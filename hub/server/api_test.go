@@ -489,6 +489,15 @@ func TestRateLimitAndTimeout(t *testing.T) {
 		s, b = do(t, env, "GET", "/v1/whoami", env.B.Token, nil)
 		ok(t, "B unaffected", s, b, 200, nil)
 
+		// Guessing tokens: after a burst of failures from one address, refusals turn into 429
+		// before the credential store is asked.
+		for i := 0; i < 20; i++ {
+			s, b = do(t, env, "GET", "/v1/whoami", fmt.Sprint("sdh_guess", i), nil)
+			refused(t, "guess", s, b, 401, api.CodeUnauthenticated)
+		}
+		s, b = do(t, env, "GET", "/v1/whoami", "sdh_guess-more", nil)
+		refused(t, "too many guesses", s, b, 429, api.CodeRateLimited)
+
 		slow := hubtest.Start(t, kind, server.Options{RequestTimeout: time.Nanosecond})
 		s, b = do(t, slow, "GET", "/v1/seals", slow.A.Token, nil)
 		refused(t, "timed out", s, b, 503, api.CodeTimeout)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log"
 	"mime"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -335,12 +336,17 @@ func (h *Hub) wrap(rt *route) http.Handler {
 		defer cancel()
 		if !rt.public {
 			hash, e := credentialHash(r)
-			if e != nil {
-				writeError(w, e)
-				return
+			var p *api.Principal
+			if e == nil {
+				p, e = h.Authenticate(ctx, hash)
 			}
-			p, e := h.Authenticate(ctx, hash)
 			if e != nil {
+				// Failed authentication is limited per client address, so guessing is slow
+				// and cheap to refuse (the credential store is not asked once over the limit).
+				if e.Code == api.CodeUnauthenticated && !h.failLim.allow(clientHost(r)) {
+					w.Header().Set("Retry-After", "10")
+					e = api.Errf(api.CodeRateLimited, "too many failed authentications from this address; wait and retry")
+				}
 				writeError(w, e)
 				return
 			}
@@ -385,7 +391,11 @@ func credentialHash(r *http.Request) (string, *api.ErrorBody) {
 	return "", api.Errf(api.CodeUnauthenticated, "no credential: send 'Authorization: Bearer <token>' or a registered TLS client certificate")
 }
 
-// limiter is a token bucket per credential.
+// maxBuckets bounds a limiter's memory (keys may be client addresses).
+const maxBuckets = 10000
+
+// limiter is a token bucket per key (a credential hash, or a client address for failed
+// authentication).
 type limiter struct {
 	rate  float64
 	burst float64
@@ -396,6 +406,15 @@ type limiter struct {
 type bucket struct {
 	tokens float64
 	last   time.Time
+}
+
+// clientHost is the request's remote address without the port.
+func clientHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func newLimiter(rate float64, burst int) *limiter {
@@ -411,8 +430,11 @@ func (l *limiter) allow(key string) bool {
 	defer l.mu.Unlock()
 	b := l.b[key]
 	if b == nil {
-		// Credentials are few (one per client installation), so the map stays small; it is
-		// keyed by the hash of a credential that authenticated, never by unauthenticated input.
+		if len(l.b) >= maxBuckets {
+			// Bounded memory whatever the callers: forgetting every bucket only hands out
+			// one fresh burst each.
+			clear(l.b)
+		}
 		b = &bucket{tokens: l.burst, last: now}
 		l.b[key] = b
 	}

@@ -69,6 +69,8 @@ type Hub struct {
 	st    store.Store
 	keyID string
 	lim   *limiter
+	// failLim limits failed authentications per client address (10 a minute, burst 20).
+	failLim *limiter
 }
 
 // Limits of one request.
@@ -101,7 +103,7 @@ func New(opt Options) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Hub{opt: opt, st: opt.Store, keyID: id, lim: newLimiter(opt.Rate, opt.Burst)}, nil
+	return &Hub{opt: opt, st: opt.Store, keyID: id, lim: newLimiter(opt.Rate, opt.Burst), failLim: newLimiter(10.0/60, 20)}, nil
 }
 
 func (h *Hub) now() time.Time { return h.opt.Now().UTC() }
