@@ -24,7 +24,7 @@ func addSeeds(f *testing.F) {
 	{
 		files, _ := filepath.Glob(filepath.Join(corpusRootQuiet(), "pdf-*", "*", "*.pdf"))
 		for _, p := range files {
-			if b, err := os.ReadFile(p); err == nil && len(b) < 512<<10 {
+			if b, err := os.ReadFile(p); err == nil && len(b) < 200<<10 {
 				f.Add(b)
 			}
 		}
@@ -34,7 +34,7 @@ func addSeeds(f *testing.F) {
 func FuzzVerify(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if len(b) > 4<<20 {
+		if len(b) > 1<<20 {
 			return
 		}
 		rep, err := Verify(context.Background(), bytes.NewReader(b), int64(len(b)), &document.VerifyOptions{})
@@ -47,7 +47,7 @@ func FuzzVerify(f *testing.F) {
 func FuzzReader(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if len(b) > 4<<20 {
+		if len(b) > 1<<20 {
 			return
 		}
 		rd, err := NewReader(bytes.NewReader(b), int64(len(b)))

@@ -341,8 +341,14 @@ func (rd *Reader) parseIndirectAt(l *lexer, v *View, depth int) (int, int, Objec
 // findForward returns the offset of the first occurrence of pat at or after from, looking at
 // most limit bytes.
 func (rd *Reader) findForward(from int64, pat []byte, limit int64) (int64, error) {
-	const chunk = 64 << 10
-	buf := make([]byte, chunk+len(pat))
+	chunk := int64(64 << 10)
+	if rd.size-from < chunk {
+		chunk = rd.size - from + 1
+	}
+	if chunk <= 0 {
+		return 0, fmt.Errorf("%q not found", pat)
+	}
+	buf := make([]byte, chunk+int64(len(pat)))
 	for off := from; off < rd.size && off-from < limit; off += chunk {
 		n, err := rd.r.ReadAt(buf, off)
 		if n <= 0 && err != nil {
@@ -459,9 +465,12 @@ func (rd *Reader) Revisions() []Revision {
 		return rd.revs
 	}
 	rd.revsDone = true
-	const chunk = 1 << 20
+	chunk := int64(1 << 20)
+	if rd.size < chunk {
+		chunk = rd.size + 1 // small files: one small buffer
+	}
 	pat := []byte("%%EOF")
-	buf := make([]byte, chunk+len(pat))
+	buf := make([]byte, chunk+int64(len(pat)))
 	for base := int64(0); base < rd.size; base += chunk {
 		n, err := rd.r.ReadAt(buf, base)
 		if n <= 0 && err != nil {
@@ -475,7 +484,7 @@ func (rd *Reader) Revisions() []Revision {
 			}
 			p := i + j
 			i = p + len(pat)
-			if p >= chunk {
+			if int64(p) >= chunk {
 				break
 			}
 			eof := base + int64(p)

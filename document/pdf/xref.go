@@ -339,10 +339,13 @@ func (rd *Reader) reconstruct(end int64) (*xrefSection, error) {
 		end = rd.size
 	}
 	s := &xrefSection{Offset: -1, Entries: map[int]xrefEntry{}, Prev: -1}
-	const chunk = 1 << 20
+	chunk := 1 << 20
+	if end < int64(chunk) {
+		chunk = int(end) + 1
+	}
 	buf := make([]byte, chunk+64)
 	var trailer Dict
-	for base := int64(0); base < end; base += chunk {
+	for base := int64(0); base < end; base += int64(chunk) {
 		n, err := rd.r.ReadAt(buf, base)
 		if n <= 0 && err != nil {
 			break
@@ -358,7 +361,7 @@ func (rd *Reader) reconstruct(end int64) (*xrefSection, error) {
 			}
 			p := i + j
 			i = p + 3
-			if p >= chunk && base+chunk < end {
+			if p >= chunk && base+int64(chunk) < end {
 				break // the next chunk sees it
 			}
 			if p+3 < len(b) && isRegular(b[p+3]) {
