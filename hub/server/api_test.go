@@ -175,6 +175,18 @@ func TestAdminActions(t *testing.T) {
 		if p.OrgID != "org-c" {
 			t.Fatalf("new token acts as %+v", p)
 		}
+		// Revoking it (by the start of its hash) locks it out.
+		if _, e := env.Hub.RevokeCredential(context.Background(), api.Principal{OrgID: env.A.ID, Role: api.RoleOrg}, server.TokenHash(tok.Token)[:12]); e == nil || e.Code != api.CodeAdminRequired {
+			t.Fatalf("org revokes a credential: %v", e)
+		}
+		if _, e := env.Hub.RevokeCredential(context.Background(), server.Admin, server.TokenHash(tok.Token)[:12]); e != nil {
+			t.Fatal(e)
+		}
+		s, b = do(t, env, "GET", "/v1/whoami", tok.Token, nil)
+		refused(t, "revoked token", s, b, 401, api.CodeUnauthenticated)
+		if _, e := env.Hub.RevokeCredential(context.Background(), server.Admin, server.TokenHash(tok.Token)[:12]); e == nil || e.Code != api.CodeNotFound {
+			t.Fatalf("revoking twice: %v", e)
+		}
 	})
 }
 

@@ -242,6 +242,40 @@ func (h *Hub) AddCredential(ctx context.Context, p api.Principal, hash string, r
 	return nil
 }
 
+// ListCredentials lists every credential's hash, owner and state (admin).
+func (h *Hub) ListCredentials(ctx context.Context, p api.Principal) ([]store.Credential, *api.ErrorBody) {
+	if e := requireAdmin(p, "listing credentials"); e != nil {
+		return nil, e
+	}
+	cs, err := h.st.ListCredentials(ctx)
+	if err != nil {
+		return nil, internal(err)
+	}
+	return cs, nil
+}
+
+// RevokeCredential revokes the credential whose hash starts with prefix (at least 8
+// characters; admin). Its requests are refused from then on.
+func (h *Hub) RevokeCredential(ctx context.Context, p api.Principal, prefix string) (*store.Credential, *api.ErrorBody) {
+	if e := requireAdmin(p, "revoking a credential"); e != nil {
+		return nil, e
+	}
+	if len(prefix) < 8 {
+		return nil, api.Errf(api.CodeInvalidField, "give at least 8 characters of the credential hash (see 'sealhub token list')")
+	}
+	c, err := h.st.RevokeCredential(ctx, prefix, h.now())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, api.Errf(api.CodeNotFound, "no active credential's hash starts with %s", prefix)
+	case errors.Is(err, store.ErrAmbiguous):
+		return nil, api.Errf(api.CodeInvalidField, "several credentials' hashes start with %s; give more characters", prefix)
+	case err != nil:
+		return nil, internal(err)
+	}
+	h.audit(ctx, c.OrgID, p, "credential.revoke", c.Label, c.Hash[:min(len(c.Hash), 16)])
+	return c, nil
+}
+
 // Authenticate maps a credential hash to its principal.
 func (h *Hub) Authenticate(ctx context.Context, hash string) (*api.Principal, *api.ErrorBody) {
 	pr, err := h.st.Credential(ctx, hash)

@@ -203,6 +203,51 @@ func (s *sqlStore) Credential(ctx context.Context, hash string) (*api.Principal,
 	return &p, nil
 }
 
+func (s *sqlStore) ListCredentials(ctx context.Context) ([]Credential, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT hash, org_id, role, label, created, revoked FROM credentials ORDER BY created, hash`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Credential{}
+	for rows.Next() {
+		var c Credential
+		var created, revoked int64
+		if err := rows.Scan(&c.Hash, &c.OrgID, &c.Role, &c.Label, &created, &revoked); err != nil {
+			return nil, err
+		}
+		c.Created, c.Revoked = fromUS(created), fromUS(revoked)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func (s *sqlStore) RevokeCredential(ctx context.Context, prefix string, at time.Time) (*Credential, error) {
+	all, err := s.ListCredentials(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var match []Credential
+	for _, c := range all {
+		if strings.HasPrefix(c.Hash, prefix) && c.Revoked.IsZero() {
+			match = append(match, c)
+		}
+	}
+	switch len(match) {
+	case 0:
+		return nil, ErrNotFound
+	case 1:
+	default:
+		return nil, ErrAmbiguous
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE credentials SET revoked = $1 WHERE hash = $2`, us(at), match[0].Hash)
+		return err
+	})
+	match[0].Revoked = at
+	return &match[0], err
+}
+
 func certHash(der []byte) string {
 	h := sha256.Sum256(der)
 	return hex.EncodeToString(h[:])

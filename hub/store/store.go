@@ -19,9 +19,20 @@ import (
 
 // Errors the store reports; callers compare with errors.Is.
 var (
-	ErrNotFound = errors.New("not found")
-	ErrExists   = errors.New("already exists")
+	ErrNotFound  = errors.New("not found")
+	ErrExists    = errors.New("already exists")
+	ErrAmbiguous = errors.New("ambiguous")
 )
+
+// Credential is a stored credential as an admin lists it (the hash, never the token).
+type Credential struct {
+	Hash    string    `json:"hash"`
+	OrgID   string    `json:"orgId,omitempty"`
+	Role    string    `json:"role"`
+	Label   string    `json:"label"`
+	Created time.Time `json:"created"`
+	Revoked time.Time `json:"revoked,omitzero"`
+}
 
 // SealRow is a seal to file, with the DER certificates it binds and the seal object itself.
 type SealRow struct {
@@ -57,6 +68,10 @@ type Store interface {
 	// AddCredential stores the SHA-256 (hex) of a bearer token or client certificate.
 	AddCredential(ctx context.Context, hash string, p api.Principal) error
 	Credential(ctx context.Context, hash string) (*api.Principal, error)
+	ListCredentials(ctx context.Context) ([]Credential, error)
+	// RevokeCredential revokes the one credential whose hash starts with prefix; ErrNotFound
+	// when none does, ErrAmbiguous when several do.
+	RevokeCredential(ctx context.Context, prefix string, at time.Time) (*Credential, error)
 
 	CreateSeal(ctx context.Context, s *SealRow) error
 	// GetSeal returns the seal with its status history (oldest first).

@@ -38,6 +38,10 @@ func init() {
 		Short: "list organisations", Run: runHubOrgList})
 	Register(&Command{Program: "sealhub", Path: []string{"token", "add"}, Usage: "(--org ID | --admin) [--label L] [--out FILE] [--db DSN]",
 		Short: "make a bearer token (printed once, or written to --out)", Run: runHubTokenAdd})
+	Register(&Command{Program: "sealhub", Path: []string{"token", "list"}, Usage: "[--db DSN] [--json]",
+		Short: "list credentials (hash, organisation, role, label, revoked)", Run: runHubTokenList})
+	Register(&Command{Program: "sealhub", Path: []string{"token", "revoke"}, Usage: "HASH-PREFIX [--db DSN]",
+		Short: "revoke a token or client certificate by the start of its hash", Run: runHubTokenRevoke})
 	Register(&Command{Program: "sealhub", Path: []string{"cert", "add"}, Usage: "--org ID --cert CLIENT.pem [--label L] [--db DSN]",
 		Short: "register a TLS client certificate as an organisation's credential", Run: runHubCertAdd})
 	Register(&Command{Program: "sealhub", Path: []string{"seal", "file"},
@@ -276,6 +280,61 @@ func runHubTokenAdd(ctx context.Context, env *Env) error {
 		return nil
 	}
 	fmt.Fprintln(env.Stdout, tok.Token)
+	return nil
+}
+
+func runHubTokenList(ctx context.Context, env *Env) error {
+	fs := FlagSet(env, "token list", "[--db DSN] [--json]")
+	db := dbFlag(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := Parse(fs, env.Args); err != nil {
+		return err
+	}
+	h, st, err := openHub(ctx, *db, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cs, e := h.ListCredentials(ctx, server.Admin)
+	if e != nil {
+		return refusal(e)
+	}
+	if *asJSON {
+		return PrintJSON(env.Stdout, cs)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "HASH\tORG\tROLE\tLABEL\tCREATED\tREVOKED")
+	for _, c := range cs {
+		revoked := "-"
+		if !c.Revoked.IsZero() {
+			revoked = c.Revoked.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Hash[:min(len(c.Hash), 21)], orDashStr(c.OrgID, "-"), c.Role, c.Label,
+			c.Created.Format(time.RFC3339), revoked)
+	}
+	return tw.Flush()
+}
+
+func runHubTokenRevoke(ctx context.Context, env *Env) error {
+	fs := FlagSet(env, "token revoke", "HASH-PREFIX [--db DSN]")
+	db := dbFlag(fs)
+	args, err := Parse(fs, env.Args)
+	if err != nil {
+		return err
+	}
+	if len(args) != 1 {
+		return Usagef("token revoke takes the start of one credential hash (see 'sealhub token list')")
+	}
+	h, st, err := openHub(ctx, *db, nil)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	c, e := h.RevokeCredential(ctx, server.Admin, args[0])
+	if e != nil {
+		return refusal(e)
+	}
+	fmt.Fprintf(env.Stdout, "credential %s (%s, %s) revoked\n", c.Hash[:min(len(c.Hash), 21)], orDashStr(c.OrgID, "admin"), c.Label)
 	return nil
 }
 
