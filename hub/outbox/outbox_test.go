@@ -305,3 +305,59 @@ func TestPinnedHubKey(t *testing.T) {
 		t.Fatalf("answer under another hub key: %v", err)
 	}
 }
+
+// TestRunRetriesUntilTheHubAnswers: the sync loop keeps a record while the hub fails (503)
+// and delivers it, once, when the hub is back.
+func TestRunRetriesUntilTheHubAnswers(t *testing.T) {
+	env := hubtest.Start(t, "sqlite", server.Options{})
+	var down atomic.Bool
+	down.Store(true)
+	h := env.Hub.Handler()
+	env.Server.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			http.Error(w, `{"error":{"code":"internal","message":"down (test)"}}`, http.StatusServiceUnavailable)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+	dir := t.TempDir()
+	ob, err := outbox.Open(filepath.Join(dir, "outbox.db"), outbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ob.Close()
+	out := filepath.Join(dir, "a.pdf")
+	if _, err := ob.Record(context.Background(), api.Record{SealID: env.A.SealID, SignerCertSHA256: certHash(env.A.Signer.Cert.Raw)}, out,
+		func() error { return os.WriteFile(out, []byte("signed"), 0o644) }); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := client.New(env.URL, client.Options{Token: env.A.Token})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var failures, sent atomic.Int32
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ob.Run(ctx, c, 50*time.Millisecond, func(res outbox.SyncResult, err error) {
+			if err != nil {
+				if !client.Temporary(err) {
+					t.Errorf("a 503 is not temporary: %v", err)
+				}
+				failures.Add(1)
+				down.Store(false) // the hub comes back after the first failure
+				return
+			}
+			if sent.Add(int32(res.Sent)) >= 1 {
+				cancel()
+			}
+		})
+	}()
+	<-done
+	if failures.Load() < 1 || sent.Load() != 1 {
+		t.Fatalf("failures %d, sent %d", failures.Load(), sent.Load())
+	}
+	page, err := c.Records(context.Background(), "", "", 0)
+	if err != nil || len(page.Records) != 1 {
+		t.Fatalf("hub holds %d records (%v)", len(page.Records), err)
+	}
+}
