@@ -23,6 +23,7 @@ import (
 	"sealdesk/signer"
 	"sealdesk/signer/cms"
 	"sealdesk/signer/ses"
+	"sealdesk/signer/trust"
 	"sealdesk/signer/tsa"
 )
 
@@ -42,7 +43,7 @@ const (
 	CodeSignatureInvalid      = "signature-invalid"
 	CodeUnsupported           = "signature-format-unsupported"
 	CodeSignerCertMissing     = "signer-certificate-missing"
-	CodeTrustUnknown          = "trust-no-anchor"
+	CodeTrustUnknown          = trust.CodeNoRoots
 	CodeTrustFailed           = "trust-chain-failed"
 	CodeNotWholeDocument      = "not-whole-document"
 	CodeTrailingBytes         = "trailing-bytes"
