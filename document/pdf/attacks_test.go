@@ -224,3 +224,20 @@ func TestAttackShadow(t *testing.T) {
 	})
 	expectCaught(t, "overlay removed", removed, CodeAnnotationRemoved)
 }
+
+// TestUncovered: later revisions that change what pages show are listed as uncovered;
+// a later signature is not.
+func TestUncovered(t *testing.T) {
+	signed, _ := signedSample(t, GenerateSample(samplePages(1), SampleOptions{}))
+	root := getSigner(t, signer.ECDSA).chain.Root.Cert
+	if u := verifyBytes(t, signed, root).Uncovered; len(u) != 0 {
+		t.Errorf("fully signed: uncovered %v", u)
+	}
+	isa := appendUpdate(t, signed, func(inc *increment, v *View) {
+		pages, _ := v.Pages()
+		inc.set(pages[0].Dict["Contents"].(Ref), &Stream{Dict: Dict{}, Data: []byte("BT ET")})
+	})
+	if u := verifyBytes(t, isa, root).Uncovered; len(u) == 0 {
+		t.Error("a content change after the signature is not listed as uncovered")
+	}
+}

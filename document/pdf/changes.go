@@ -82,6 +82,7 @@ func (c *changeReport) verdict() string {
 // verdict, the change list and the problems in sr.
 func classifyInto(rd *Reader, s *sigInfo, sr *document.SignatureReport) {
 	cr := classify(rd, s)
+	s.changes = cr
 	v := cr.verdict()
 	if sr.ChangesAfter != document.Disallowed {
 		sr.ChangesAfter = v
@@ -679,26 +680,22 @@ func checkCertificationOrder(rd *Reader, sigs []*sigInfo, rep *document.VerifyRe
 	}
 }
 
-// uncovered lists what no signature protects: bytes after the last intact signed revision
-// (with whether they change what pages show) and trailing bytes after the last %%EOF.
-func uncovered(rd *Reader, lastEnd int64) []string {
-	var out []string
-	if lastEnd < 0 {
+// uncovered lists what no signature protects and changes what the document shows: the
+// disallowed changes in the bytes after the last intact signed revision (later revisions and
+// objects after the last %%EOF). Allowed additions there (DSS, metadata, new empty fields)
+// change nothing a reader sees and are not listed.
+func uncovered(rd *Reader, last *sigInfo) []string {
+	if last == nil {
 		return []string{fmt.Sprintf("bytes 0-%d: no signature with intact integrity covers the document", rd.size)}
 	}
-	if lastEnd < rd.size {
-		revs := rd.Revisions()
-		n := 0
-		for _, r := range revs {
-			if r.EOF+5 > lastEnd {
-				n++
-			}
+	if last.revEnd >= rd.size || last.changes == nil {
+		return nil
+	}
+	var out []string
+	for _, f := range last.changes.findings {
+		if !f.allowed {
+			out = append(out, fmt.Sprintf("bytes %d-%d: %s", last.revEnd, rd.size, f.msg))
 		}
-		msg := fmt.Sprintf("bytes %d-%d: %d later revision(s) not covered by any signature", lastEnd, rd.size, n)
-		if t := trailingBytes(rd); t > 0 {
-			msg += fmt.Sprintf("; %d bytes after the last %%%%EOF", t)
-		}
-		out = append(out, msg)
 	}
 	return out
 }

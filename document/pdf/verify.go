@@ -80,7 +80,7 @@ func Verify(ctx context.Context, in io.ReaderAt, size int64, opts *document.Veri
 		}
 		sigs = append(sigs, &sigInfo{field: f})
 	}
-	lastEnd := int64(-1)
+	var last *sigInfo
 	for i, s := range sigs {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -88,13 +88,13 @@ func Verify(ctx context.Context, in io.ReaderAt, size int64, opts *document.Veri
 		sr := verifyOne(ctx, rd, s, tc, opts)
 		sr.Index = i
 		rep.Signatures = append(rep.Signatures, *sr)
-		if s.revEnd > lastEnd && sr.Integrity == document.OK {
-			lastEnd = s.revEnd
+		if sr.Integrity == document.OK && (last == nil || s.revEnd > last.revEnd) {
+			last = s
 		}
 	}
 	// What no signature protects.
 	if len(sigs) > 0 {
-		rep.Uncovered = uncovered(rd, lastEnd)
+		rep.Uncovered = uncovered(rd, last)
 	}
 	checkCertificationOrder(rd, sigs, rep)
 	return rep, nil
@@ -108,6 +108,7 @@ type sigInfo struct {
 	revIndex int
 	signed   *View
 	dict     Dict // the signature dictionary as of the signed revision
+	changes  *changeReport
 }
 
 func verifyOne(ctx context.Context, rd *Reader, s *sigInfo, tc *trustChecker, opts *document.VerifyOptions) *document.SignatureReport {
