@@ -1,8 +1,8 @@
 package pdf
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
