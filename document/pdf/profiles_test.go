@@ -9,6 +9,7 @@ import (
 
 	"sealdesk/document"
 	"sealdesk/signer"
+	"sealdesk/signer/tsa"
 )
 
 // TestProfilesVerify: every profile and key algorithm signs and verifies with our verifier
@@ -177,5 +178,29 @@ func TestSignInputs(t *testing.T) {
 	// A page that does not exist.
 	if err := Sign(context.Background(), bytes.NewReader(base), int64(len(base)), request(t, signer.RSA, document.ProfilePAdES, document.Stamp{Page: 5, Rect: document.Rect{W: 10, H: 10}}), &sink); err == nil || !strings.Contains(err.Error(), "page 6") {
 		t.Errorf("missing page: %v", err)
+	}
+}
+
+// TestPAdESBT: with a TSA the CMS carries a signature time-stamp (PAdES B-T); the report takes
+// its time from the token; pdfsig still validates the signature. pdf-ses time-stamps too.
+func TestPAdESBT(t *testing.T) {
+	ts, err := tsa.StartTest(signer.ECDSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Close()
+	in := GenerateSample(samplePages(1), SampleOptions{})
+	for _, c := range []struct {
+		alg  signer.KeyAlgorithm
+		prof document.Profile
+	}{{signer.ECDSA, document.ProfilePAdES}, {signer.SM2, document.ProfilePDFSES}} {
+		req := request(t, c.alg, c.prof, document.Stamp{Page: 0, Rect: document.Rect{X: 20, Y: 20, W: 30, H: 30}})
+		req.TSA = ts.URL
+		out := signBytes(t, in, req)
+		rep := verifyBytes(t, out, getSigner(t, c.alg).chain.Root.Cert, ts.Root)
+		requireValid(t, "B-T "+string(c.prof), rep, 1)
+		if s := rep.Signatures[0]; s.TimeSource != "timestamp" {
+			t.Errorf("%s: time source %q, want timestamp (%v)", c.prof, s.TimeSource, s.Problems)
+		}
 	}
 }
