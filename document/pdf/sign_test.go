@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,6 +64,12 @@ func TestSignBasicStructures(t *testing.T) {
 		}
 		if got := len(signatureFields(rd.Final)); got != 1 {
 			t.Fatalf("%d signature fields, want 1", got)
+		}
+		// Structural cross-check by an independent parser (pdfcpu, relaxed ISO 32000 validation).
+		conf := model.NewDefaultConfiguration()
+		conf.ValidationMode = model.ValidationRelaxed
+		if err := api.Validate(bytes.NewReader(out), conf); err != nil {
+			t.Errorf("pdfcpu rejects our output (xref stream %v): %v", xs, err)
 		}
 	}
 }
