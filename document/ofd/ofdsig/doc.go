@@ -49,9 +49,13 @@
 //   - problems for files the document uses that the signature leaves unprotected (real
 //     producers leave out OFD.xml or template pages), Seal.esl differing from the signed seal,
 //     propertyInfo naming another file, stamps on missing pages;
-//   - trust: chain to the configured anchors, validity at the signing time and revocation via
-//     signer/trust; the signer, the signing time and its source; the seal report; the stamp
-//     pages and visible rectangles (mm, Clip applied) for the overlay.
+//   - trust via signer/trust: a chain to the anchors of VerifyOptions.TrustPEM (self-signed
+//     certificates there are anchors, the others intermediates: an SES signature carries no
+//     chain), validity at the signing time, key usage — failed when any fails, unknown without
+//     anchors; revocation (CRL/OCSP, unknown offline) is reported in its own field and fails
+//     trust only when a certificate is revoked. Also the signer, the signing time and its
+//     source (claimed, or a verified timestamp), the seal report, and the stamp pages and
+//     visible rectangles (mm, Clip applied) for the overlay.
 //
 // The report's Uncovered lists package files no signature protects (signature files
 // themselves excepted). A missing or broken signature list is a report problem, not an error;

@@ -105,36 +105,22 @@ func insertAt(data []byte, off int, ins string) []byte {
 // addSignaturesRef inserts <Signatures>loc</Signatures> as the last child of the first DocBody
 // of OFD.xml (its place in the XSD sequence), with the DocBody's own prefix.
 func addSignaturesRef(ofdXML []byte, loc string) ([]byte, error) {
-	d := xml.NewDecoder(bytes.NewReader(ofdXML))
-	d.Strict = true
-	depth := 0
-	inBody := false
-	prefix := ""
-	for {
-		before := int(d.InputOffset())
-		tok, err := d.RawToken()
-		if err == io.EOF {
-			break
+	root, children, err := scanElements(ofdXML)
+	if err != nil {
+		return nil, fmt.Errorf("/OFD.xml: %v", err)
+	}
+	if root.local != "OFD" {
+		return nil, fmt.Errorf("/OFD.xml: root element is <%s>, not <OFD>", root.local)
+	}
+	for _, c := range children {
+		if c.local != "DocBody" {
+			continue
 		}
-		if err != nil {
-			return nil, fmt.Errorf("/OFD.xml: %v", err)
+		if c.selfClosed {
+			return nil, errors.New("/OFD.xml: the DocBody element is empty")
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			depth++
-			if depth == 2 && t.Name.Local == "DocBody" && !inBody {
-				if bytes.HasSuffix(ofdXML[before:d.InputOffset()], []byte("/>")) {
-					return nil, errors.New("/OFD.xml: the DocBody element is empty")
-				}
-				inBody, prefix = true, t.Name.Space
-			}
-		case xml.EndElement:
-			if depth == 2 && inBody && t.Name.Local == "DocBody" {
-				el := qname(prefix, "Signatures")
-				return insertAt(ofdXML, before, "<"+el+">"+text(loc)+"</"+el+">"), nil
-			}
-			depth--
-		}
+		el := qname(c.prefix, "Signatures")
+		return insertAt(ofdXML, c.endBegin, "<"+el+">"+text(loc)+"</"+el+">"), nil
 	}
 	return nil, errors.New("/OFD.xml: no DocBody element")
 }

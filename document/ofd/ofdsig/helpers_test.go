@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"os"
 	"sort"
@@ -88,10 +90,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pic, err := ses.GeneratePicture(ses.PictureOptions{RingText: "SealDesk 测试单位", BottomText: "合同专用章", SizePx: 200})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pic := redSquarePNG()
 	f := &fixture{chain: chain, id: pki.Identity(sp, chain, "ofd test"), seal: map[int][]byte{}, picture: pic, root: pki.PEM(chain.Root.Cert, chain.Intermediate.Cert)}
 	for _, v := range []int{ses.V4, ses.V1} {
 		seal, err := ses.MakeSeal(ses.SealSpec{Version: v, ESID: fmt.Sprintf("SD-OFD-TEST-%d", v), Name: "SealDesk 测试专用章",
@@ -237,3 +236,35 @@ func hasCode(r document.SignatureReport, code string) bool {
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// entryOrNil returns the bytes of one zip entry, or false.
+func entryOrNil(pkg []byte, name string) ([]byte, bool) {
+	zr, err := zip.NewReader(bytes.NewReader(pkg), int64(len(pkg)))
+	if err != nil {
+		return nil, false
+	}
+	for _, f := range zr.File {
+		if f.Name == name {
+			rc, err := f.Open()
+			if err != nil {
+				return nil, false
+			}
+			defer rc.Close()
+			b, err := io.ReadAll(rc)
+			return b, err == nil
+		}
+	}
+	return nil, false
+}
+
+// redSquarePNG is a small seal picture; drawing a real one (ses.GeneratePicture) costs more
+// than the rest of a fixture, which fuzz workers rebuild at every start.
+func redSquarePNG() []byte {
+	img := image.NewNRGBA(image.Rect(0, 0, 16, 16))
+	for i := 0; i < 16*16; i++ {
+		img.Pix[4*i], img.Pix[4*i+3] = 0xd0, 0xff
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	return b.Bytes()
+}
