@@ -45,7 +45,7 @@ const (
 	CodeXrefRepointed      = "xref-repointed"
 	CodePermsChanged       = "docmdp-permissions-changed"
 	CodeAcroFormChanged    = "acroform-changed"
-	CodeSSA                = "certified-new-visible-signature"
+	CodeSSA                = "signature-appearance-unsigned"
 )
 
 type changeFinding struct {
@@ -604,10 +604,12 @@ func (c *classifier) annotsDiff(a, b Array, where string) {
 				c.cr.add(false, CodeSSA, "%s: a new visible but unsigned signature widget %v draws on the page", where, r)
 				continue
 			}
-			if c.p >= 2 && c.visibleWidget(r) && c.gs.roles[r.Num]&roleSigField == 0 {
-				// Sneaky Signature Attack: a certified document gets a new signature widget
-				// whose appearance draws over the page. DocMDP allows signing, not drawing.
-				c.cr.add(false, CodeSSA, "%s: a new visible signature widget %v was added to a certified document (its appearance draws on the page)", where, r)
+			if c.visibleWidget(r) {
+				// A signed, visible signature is what DocMDP P=2 allows ("signing"); it is listed
+				// so a reviewer sees what the later signer drew. Unsigned visible widgets and
+				// appearance changes without signing (the Sneaky Signature Attack) are refused
+				// above and in modified().
+				c.cr.add(true, "new-visible-signature", "%s: a new signed signature widget %v draws its appearance on the page", where, r)
 			}
 			continue
 		}

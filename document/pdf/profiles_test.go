@@ -87,7 +87,8 @@ func TestCertification(t *testing.T) {
 		}
 		requireValid(t, "certified", verifyBytes(t, cert, root), 1)
 		var out bytes.Buffer
-		err := Sign(context.Background(), bytes.NewReader(cert), int64(len(cert)), request(t, signer.ECDSA, document.ProfilePAdES), &out)
+		// The second signer's seal is visible: signing is what P=2 and P=3 allow.
+		err := Sign(context.Background(), bytes.NewReader(cert), int64(len(cert)), request(t, signer.ECDSA, document.ProfilePAdES, document.Stamp{Page: 0, Rect: document.Rect{X: 60, Y: 60, W: 30, H: 30}}), &out)
 		if p == 1 {
 			var se *SignError
 			if !errors.As(err, &se) || !strings.Contains(err.Error(), "P=1") {
