@@ -131,38 +131,38 @@ func TestWatcherFake(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	w := NewWatcher(ctx, []Lister{f}, WatchOptions{Interval: 20 * time.Millisecond, Timeout: 200 * time.Millisecond})
-	if e := nextEvent(t, w, time.Second); e.Kind != signer.TokenInserted || e.Token.Label != "Seal Key" {
+	if e := nextEvent(t, w, 3*time.Second); e.Kind != signer.TokenInserted || e.Token.Label != "Seal Key" {
 		t.Fatalf("initial: %+v", e)
 	}
 	f.Unplug("Seal Key")
-	if e := nextEvent(t, w, time.Second); e.Kind != signer.TokenRemoved {
+	if e := nextEvent(t, w, 3*time.Second); e.Kind != signer.TokenRemoved {
 		t.Fatalf("unplug: %+v", e)
 	}
 	f.Plug("Seal Key")
-	if e := nextEvent(t, w, time.Second); e.Kind != signer.TokenInserted {
+	if e := nextEvent(t, w, 3*time.Second); e.Kind != signer.TokenInserted {
 		t.Fatalf("plug: %+v", e)
 	}
 	// A wrong PIN changes the flags: a changed event.
 	f.Open(ctx, "pkcs11:token=Seal%20Key", []byte("bad"))
-	if e := nextEvent(t, w, time.Second); e.Kind != signer.TokenChanged || !e.Token.PINCountLow {
+	if e := nextEvent(t, w, 3*time.Second); e.Kind != signer.TokenChanged || !e.Token.PINCountLow {
 		t.Fatalf("flags: %+v", e)
 	}
 	_ = tok
 	// A failing module: one error event, its tokens reported gone, then back on recovery.
 	f.SetError(errors.New("CKR_DEVICE_ERROR"))
-	if e := nextEvent(t, w, time.Second); e.Kind != signer.ModuleError || !strings.Contains(e.Err, "CKR_DEVICE_ERROR") || e.Token.Module != "fake-module" {
+	if e := nextEvent(t, w, 3*time.Second); e.Kind != signer.ModuleError || !strings.Contains(e.Err, "CKR_DEVICE_ERROR") || e.Token.Module != "fake-module" {
 		t.Fatalf("error: %+v", e)
 	}
-	if e := nextEvent(t, w, time.Second); e.Kind != signer.TokenRemoved {
+	if e := nextEvent(t, w, 3*time.Second); e.Kind != signer.TokenRemoved {
 		t.Fatalf("after error: %+v", e)
 	}
 	f.SetError(nil)
-	if e := nextEvent(t, w, time.Second); e.Kind != signer.TokenInserted {
+	if e := nextEvent(t, w, 3*time.Second); e.Kind != signer.TokenInserted {
 		t.Fatalf("recovered: %+v", e)
 	}
 	// A hanging module: an error event after the timeout, no pile-up, recovery afterwards.
 	f.SetHang(true)
-	if e := nextEvent(t, w, time.Second); e.Kind != signer.ModuleError || !strings.Contains(e.Err, "did not answer") {
+	if e := nextEvent(t, w, 3*time.Second); e.Kind != signer.ModuleError || !strings.Contains(e.Err, "did not answer") {
 		t.Fatalf("hang: %+v", e)
 	}
 	select {
@@ -172,7 +172,7 @@ func TestWatcherFake(t *testing.T) {
 	}
 	f.Unplug("Seal Key")
 	f.SetHang(false)
-	if e := nextEvent(t, w, time.Second); e.Kind != signer.TokenRemoved {
+	if e := nextEvent(t, w, 3*time.Second); e.Kind != signer.TokenRemoved {
 		t.Fatalf("after hang: %+v", e)
 	}
 	w.Close()
@@ -189,7 +189,7 @@ func TestWatcherTwoModulesOneHangs(t *testing.T) {
 	defer cancel()
 	w := NewWatcher(ctx, []Lister{bad, good}, WatchOptions{Interval: 20 * time.Millisecond, Timeout: 100 * time.Millisecond})
 	defer w.Close()
-	if e := nextEvent(t, w, time.Second); e.Kind != signer.TokenInserted || e.Token.Module != "fake-module" {
+	if e := nextEvent(t, w, 3*time.Second); e.Kind != signer.TokenInserted || e.Token.Module != "fake-module" {
 		t.Fatalf("the good module must not wait for the stuck one: %+v", e)
 	}
 }
