@@ -1,5 +1,5 @@
 // Command sealhub is the reference central verification endpoint: seal registry, signing
-// records, online verification. See docs/CLI.md and hub/openapi.yaml.
+// records, online verification. See docs/CLI.md and hub/api/openapi.yaml.
 package main
 
 import (
