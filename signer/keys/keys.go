@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"sealdesk/signer"
@@ -116,32 +117,22 @@ func configured(cfg *Config, path string) bool {
 // List reads every module and keystore of cfg. Errors of single modules, tokens or
 // keystores are reported in the listing, not returned; List fails only when ctx ends.
 func List(ctx context.Context, cfg *Config) (*Listing, error) {
-	l := &Listing{Modules: []ModuleListing{}, Keystores: []KeystoreListing{}}
-	for _, m := range cfg.AllModules() {
-		ml := ModuleListing{Path: m.Path, Name: m.Name, Configured: configured(cfg, m.Path), Tokens: []TokenListing{}}
-		st, err := token.OpenModule(m)
-		if err == nil {
-			var list []token.TokenContents
-			list, err = st.List(ctx)
-			st.Close()
-			for _, tc := range list {
-				tl := TokenListing{TokenInfo: tc.Info, Identities: []IdentityInfo{}, SealObjects: tc.Seals}
-				if tc.Err != nil {
-					tl.Error = tc.Err.Error()
-				}
-				for _, id := range tc.Identities {
-					tl.Identities = append(tl.Identities, Info(id))
-				}
-				ml.Tokens = append(ml.Tokens, tl)
-			}
-		}
-		if err != nil {
-			ml.Error, ml.err = err.Error(), err
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		l.Modules = append(l.Modules, ml)
+	l := &Listing{Keystores: []KeystoreListing{}}
+	// Modules are read in parallel, so one slow or hung module (each call gives up after
+	// token.CallTimeout) does not hold up the others.
+	mods := cfg.AllModules()
+	l.Modules = make([]ModuleListing, len(mods))
+	var wg sync.WaitGroup
+	for i, m := range mods {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.Modules[i] = listModule(ctx, cfg, m)
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
 	for _, p := range cfg.Keystores {
 		ks := KeystoreListing{Path: p, URI: softkey.FileURI(p)}
@@ -159,6 +150,30 @@ func List(ctx context.Context, cfg *Config) (*Listing, error) {
 		l.Keystores = append(l.Keystores, ks)
 	}
 	return l, nil
+}
+
+func listModule(ctx context.Context, cfg *Config, m token.Module) ModuleListing {
+	ml := ModuleListing{Path: m.Path, Name: m.Name, Configured: configured(cfg, m.Path), Tokens: []TokenListing{}}
+	st, err := token.OpenModule(m)
+	if err == nil {
+		var list []token.TokenContents
+		list, err = st.List(ctx)
+		st.Close()
+		for _, tc := range list {
+			tl := TokenListing{TokenInfo: tc.Info, Identities: []IdentityInfo{}, SealObjects: tc.Seals}
+			if tc.Err != nil {
+				tl.Error = tc.Err.Error()
+			}
+			for _, id := range tc.Identities {
+				tl.Identities = append(tl.Identities, Info(id))
+			}
+			ml.Tokens = append(ml.Tokens, tl)
+		}
+	}
+	if err != nil {
+		ml.Error, ml.err = err.Error(), err
+	}
+	return ml
 }
 
 // Open returns the identity named by uri, logged in with pin, using the config at

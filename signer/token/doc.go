@@ -23,7 +23,9 @@
 //     miekg/pkcs11 makes one C copy that it frees unwiped (residual risk). A locked PIN (CKF_USER_PIN_LOCKED) returns
 //     signer.ErrPINLocked without calling C_Login. A wrong PIN returns *signer.PINError whose
 //     Reason/TriesLeft come from CKF_USER_PIN_COUNT_LOW / FINAL_TRY / LOCKED read after the
-//     failure. Nothing here ever retries a PIN.
+//     failure. Nothing here ever retries a PIN. PIN-pad readers
+//     (CKF_PROTECTED_AUTHENTICATION_PATH): pass an empty PIN; C_Login then gets NULL and the
+//     reader asks for the PIN.
 //   - Watcher polls each Lister every 300 ms (GetSlotList+GetTokenInfo; tokens keyed by
 //     signer.TokenInfo.Key(), never by slot ID) and sends signer.Event values: the first poll
 //     reports every present token as inserted. A module call that errors or does not answer

@@ -46,6 +46,7 @@ type module struct {
 	refs        int          // guarded by registry.mu
 	sessions    atomic.Int32 // logged-in sessions held by open identities
 	loginFn     unsafe.Pointer
+	initHung    atomic.Bool // a C_Initialize timed out and has not returned yet
 }
 
 var registry = struct {
@@ -127,6 +128,9 @@ func sameEnv(a, b map[string]string) bool {
 
 // initialize runs C_Initialize with the module's environment; caller holds registry or m.mu.
 func (m *module) initialize() error {
+	if m.initHung.Load() {
+		return &ModuleError{Path: m.cfg.Path, Reason: "an earlier C_Initialize has not returned yet", Err: ErrModuleHung}
+	}
 	envMu.Lock()
 	type old struct {
 		v  string
@@ -145,6 +149,13 @@ func (m *module) initialize() error {
 	case err = <-done:
 	case <-time.After(CallTimeout):
 		err = ErrModuleHung
+		// Never call C_Initialize again while one is stuck; a late success shows up as
+		// CKR_CRYPTOKI_ALREADY_INITIALIZED on the next try, which counts as initialised.
+		m.initHung.Store(true)
+		go func() {
+			<-done
+			m.initHung.Store(false)
+		}()
 	}
 	for k, o := range saved {
 		if o.ok {
