@@ -1,0 +1,183 @@
+package ui
+
+import (
+	"fmt"
+	"image/color"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"sealdesk/document"
+)
+
+// SigState is the colour class of a verified signature.
+type SigState int
+
+const (
+	// SigUnknown: nothing failed, but something could not be established (trust, revocation or
+	// registry status unknown, e.g. offline) — amber.
+	SigUnknown SigState = iota
+	// SigValid: valid and every check answered ok — green.
+	SigValid
+	// SigInvalid: a check failed — red.
+	SigInvalid
+)
+
+var (
+	colorValid   = color.NRGBA{R: 0x1b, G: 0x9e, B: 0x3e, A: 0xff}
+	colorInvalid = color.NRGBA{R: 0xd9, G: 0x1e, B: 0x18, A: 0xff}
+	colorUnknown = color.NRGBA{R: 0xf0, G: 0xa0, B: 0x00, A: 0xff}
+	sealRed      = color.NRGBA{R: 0xc8, G: 0x10, B: 0x2e, A: 0xff}
+)
+
+// Color is the outline colour of the state.
+func (s SigState) Color() color.Color {
+	switch s {
+	case SigValid:
+		return colorValid
+	case SigInvalid:
+		return colorInvalid
+	}
+	return colorUnknown
+}
+
+// Text is the state in words.
+func (s SigState) Text() string {
+	switch s {
+	case SigValid:
+		return T("verify.valid")
+	case SigInvalid:
+		return T("verify.invalid")
+	}
+	return T("verify.unknown")
+}
+
+// StateOf classifies a signature report. It reads the report's facts only; the verdict (Valid)
+// is the core's (SignatureReport.Decide).
+func StateOf(s *document.SignatureReport) SigState {
+	failed := s.Integrity == document.Failed || s.ChangesAfter == document.Disallowed ||
+		s.Trust == document.Failed || s.Revocation == document.Failed || s.Registry == document.Failed ||
+		(s.Seal != nil && s.Seal.Checks == document.Failed)
+	switch {
+	case failed || (!s.Valid && s.Trust != document.Unknown):
+		return SigInvalid
+	case s.Valid && s.Revocation == document.OK && s.Registry != document.Unknown:
+		return SigValid
+	}
+	return SigUnknown
+}
+
+// OverlaysOf returns the page outlines of every signature of a report.
+func OverlaysOf(r *document.VerifyReport) []Overlay {
+	var out []Overlay
+	for i := range r.Signatures {
+		s := &r.Signatures[i]
+		st := StateOf(s)
+		for j, pg := range s.Pages {
+			if j >= len(s.Rects) {
+				break
+			}
+			out = append(out, Overlay{Page: pg, Rect: s.Rects[j], State: st, Label: s.Signer})
+		}
+	}
+	return out
+}
+
+// factText translates a report verdict word.
+func factText(v string) string {
+	switch v {
+	case document.OK, document.Failed, document.Unknown, document.None, document.Allowed, document.Disallowed:
+		return T("fact." + v)
+	case "":
+		return T("fact.notAsked")
+	}
+	return v
+}
+
+// ReportLines is the report as label/value lines per signature (the panel and the PDF export
+// show the same lines).
+func ReportLines(s *document.SignatureReport) [][2]string {
+	seal := "—"
+	if s.Seal != nil {
+		seal = fmt.Sprintf("%s (%s, %s)", s.Seal.Name, s.Seal.ESID, factText(s.Seal.Checks))
+	}
+	when := s.SignedAt
+	if s.TimeSource != "" {
+		when += " (" + s.TimeSource + ")"
+	}
+	lines := [][2]string{
+		{T("verify.signer"), s.Signer},
+		{T("verify.seal"), seal},
+		{T("verify.time"), when},
+		{T("verify.integrity"), factText(s.Integrity)},
+		{T("verify.changes"), factText(s.ChangesAfter)},
+		{T("verify.chain"), factText(s.Trust)},
+		{T("verify.revocation"), factText(s.Revocation)},
+		{T("verify.registry"), factText(s.Registry)},
+	}
+	if len(s.Problems) > 0 {
+		var ps []string
+		for _, p := range s.Problems {
+			ps = append(ps, p.Message)
+		}
+		lines = append(lines, [2]string{T("verify.problems"), strings.Join(ps, "; ")})
+	}
+	return lines
+}
+
+// SigPanel lists the signatures of the open document.
+type SigPanel struct {
+	Box *fyne.Container
+	// OnSelect is called with a signature's first page when its card is tapped.
+	OnSelect func(page int)
+}
+
+// NewSigPanel returns an empty panel.
+func NewSigPanel() *SigPanel {
+	p := &SigPanel{Box: container.NewVBox()}
+	p.SetMessage(T("verify.none"))
+	return p
+}
+
+// SetMessage replaces the panel's content with a line of text.
+func (p *SigPanel) SetMessage(msg string) {
+	l := widget.NewLabel(msg)
+	l.Wrapping = fyne.TextWrapWord
+	p.Box.Objects = []fyne.CanvasObject{l}
+	p.Box.Refresh()
+}
+
+// SetReport shows a verification report.
+func (p *SigPanel) SetReport(r *document.VerifyReport) {
+	if r == nil || len(r.Signatures) == 0 {
+		p.SetMessage(T("verify.none"))
+		return
+	}
+	var objs []fyne.CanvasObject
+	for i := range r.Signatures {
+		s := &r.Signatures[i]
+		st := StateOf(s)
+		title := canvasText(Tf("verify.sigN", s.Index+1, st.Text()), st.Color(), true)
+		form := widget.NewForm()
+		for _, l := range ReportLines(s) {
+			v := widget.NewLabel(l[1])
+			v.Wrapping = fyne.TextWrapWord
+			form.Append(l[0], v)
+		}
+		card := container.NewVBox(title, form, widget.NewSeparator())
+		if len(s.Pages) > 0 {
+			pg := s.Pages[0]
+			btn := widget.NewButton(Tf("verify.goto", pg+1), func() {
+				if p.OnSelect != nil {
+					p.OnSelect(pg)
+				}
+			})
+			card.Add(btn)
+		}
+		objs = append(objs, card)
+	}
+	p.Box.Objects = objs
+	p.Box.Refresh()
+}
