@@ -157,9 +157,31 @@ func (r *Reader) content(name string) (*Page, error) {
 		return nil, err
 	}
 	r.mu.Lock()
+	if len(r.pages) >= maxCachedPages {
+		// Bounded: a 500-page document searched end to end must not keep every page's tree.
+		// Templates are used by many pages and stay.
+		for k := range r.pages {
+			if !r.isTemplate(k) {
+				delete(r.pages, k)
+				break
+			}
+		}
+	}
 	r.pages[name] = pg
 	r.mu.Unlock()
 	return pg, nil
+}
+
+// maxCachedPages bounds the parsed page and template files a Reader keeps.
+const maxCachedPages = 32
+
+func (r *Reader) isTemplate(name string) bool {
+	for _, t := range r.Doc.Templates {
+		if t.Path == name {
+			return true
+		}
+	}
+	return false
 }
 
 // PageBox returns the page box of page i: the page's own Area, else the document's PageArea,

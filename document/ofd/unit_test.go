@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"fmt"
 	"image"
 	"image/png"
 	"math"
@@ -228,5 +229,48 @@ func TestExportPDF(t *testing.T) {
 	}
 	if dark < 200 {
 		t.Errorf("page 2 of the PDF shows only %d dark pixels", dark)
+	}
+}
+
+func TestCancelAndConcurrency(t *testing.T) {
+	data := SampleLong(40).Bytes()
+	rd, err := Open(bytes.NewReader(data), int64(len(data)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := rd.RenderPage(ctx, 0, 50, nil); err != context.Canceled {
+		t.Errorf("cancelled render: %v", err)
+	}
+	// Pages rendered and searched from several goroutines (thumbnails fill in while the user
+	// searches); more pages than the page cache holds.
+	doc := NewDocument(rd, nil)
+	errs := make(chan error, 8)
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			for i := g; i < rd.NumPages(); i += 4 {
+				if _, err := doc.Render(context.Background(), i, 20); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}(g)
+	}
+	go func() {
+		hits, err := doc.FindText(context.Background(), "第 40 页")
+		if err == nil && (len(hits) != 1 || hits[0].Page != 39) {
+			err = fmt.Errorf("FindText hits %+v", hits)
+		}
+		errs <- err
+	}()
+	for i := 0; i < 5; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if len(rd.pages) > maxCachedPages {
+		t.Errorf("%d pages cached, limit %d", len(rd.pages), maxCachedPages)
 	}
 }
