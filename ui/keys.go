@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"sync"
 
@@ -129,21 +128,12 @@ func (k *CoreKeys) Identities(ctx context.Context) ([]*signer.Identity, error) {
 			out = append(out, ids...)
 		}
 	}
-	soft := cfg
-	soft.Modules, soft.NoDiscovery = nil, true
-	l, err := keys.List(ctx, &soft)
-	if err != nil {
-		return out, err
-	}
-	for _, ks := range l.Keystores {
-		if ks.Identity == nil {
-			continue
+	for _, p := range cfg.Keystores {
+		ids, err := softkey.New(p).Identities(ctx)
+		if err != nil {
+			continue // an unreadable keystore is left out; `sealctl keys list` says why
 		}
-		id := &signer.Identity{URI: ks.URI, Label: ks.Identity.Label, Algorithm: ks.Identity.Algorithm}
-		if der, err := os.ReadFile(softkey.SealPath(ks.Path)); err == nil {
-			id.Seals = [][]byte{der}
-		}
-		out = append(out, id)
+		out = append(out, ids...)
 	}
 	return out, nil
 }

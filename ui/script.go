@@ -37,7 +37,8 @@ const scriptTimeout = 90 * time.Second
 //	sign                   press Sign (shows the PIN dialog)
 //	pin-file FILE          type the PIN from FILE into the PIN dialog and press OK;
 //	                       waits until the signed copy is open and verified
-//	expect-sigs N STATE    the open document has N signatures, all STATE (valid|invalid|unknown)
+//	expect-sigs N STATES   the open document has N signatures, each in one of STATES
+//	                       (comma-separated: valid, invalid, unknown)
 //	export-json FILE / export-pdf FILE
 //	sync                   sync with the hub; waits for the result
 //	shot FILE              screenshot of the screen (ImageMagick's import -window root)
@@ -212,7 +213,7 @@ func (m *MainWindow) scriptLine(line string) error {
 			}
 			for i := range m.report.Signatures {
 				s := &m.report.Signatures[i]
-				if st := stateName(StateOf(s)); st != args[1] {
+				if st := stateName(StateOf(s)); !strings.Contains(","+args[1]+",", ","+st+",") {
 					return fmt.Errorf("signature %d is %s (integrity %s, changes %s, trust %s, revocation %s, registry %q, problems %v)",
 						i+1, st, s.Integrity, s.ChangesAfter, s.Trust, s.Revocation, s.Registry, s.Problems)
 				}
