@@ -46,7 +46,8 @@ type module struct {
 	refs        int          // guarded by registry.mu
 	sessions    atomic.Int32 // logged-in sessions held by open identities
 	loginFn     unsafe.Pointer
-	initHung    atomic.Bool // a C_Initialize timed out and has not returned yet
+	initHung    atomic.Bool  // a C_Initialize timed out and has not returned yet
+	stuck       atomic.Int32 // calls that timed out and have not returned yet
 }
 
 var registry = struct {
@@ -183,11 +184,26 @@ func (m *module) release() {
 	defer registry.Unlock()
 	m.refs--
 	if m.refs == 0 && m.initialized {
-		m.mu.Lock()
+		// A call stuck in the module holds the read lock: then the module stays initialised
+		// (a later OpenModule sees CKR_CRYPTOKI_ALREADY_INITIALIZED) rather than Close hanging.
+		if !lockWithin(&m.mu, CallTimeout) {
+			return
+		}
 		_ = m.ctx.Finalize()
 		m.initialized = false
 		m.mu.Unlock()
 	}
+}
+
+func lockWithin(mu *sync.RWMutex, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !mu.TryLock() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
 }
 
 // Close releases the module (finalised when its last user goes; open identities keep it).
@@ -209,15 +225,27 @@ func (s *Store) do(ctx context.Context, timeout time.Duration, what string, f fu
 	if s.closed.Load() {
 		return &ModuleError{Path: s.cfg.Path, Reason: "the store is closed"}
 	}
+	// A module with a call stuck past its timeout gets no further calls until that one
+	// returns: each would only add another blocked thread.
+	if n := s.m.stuck.Load(); n > 0 {
+		return &ModuleError{Path: s.cfg.Path, Reason: "an earlier call has not returned yet", Err: ErrModuleHung}
+	}
+	const running, finished, abandoned = 0, 1, 2
+	var state atomic.Int32
 	done := make(chan error, 1)
 	go func() {
 		s.m.mu.RLock()
-		defer s.m.mu.RUnlock()
+		var err error
 		if !s.m.initialized {
-			done <- &ModuleError{Path: s.cfg.Path, Reason: "not initialised"}
-			return
+			err = &ModuleError{Path: s.cfg.Path, Reason: "not initialised"}
+		} else {
+			err = f(s.m.ctx)
 		}
-		done <- f(s.m.ctx)
+		s.m.mu.RUnlock()
+		if !state.CompareAndSwap(running, finished) {
+			s.m.stuck.Add(-1) // the timed-out call finally returned
+		}
+		done <- err
 	}()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
@@ -227,6 +255,10 @@ func (s *Store) do(ctx context.Context, timeout time.Duration, what string, f fu
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-t.C:
+		if !state.CompareAndSwap(running, abandoned) {
+			return <-done // finished just now
+		}
+		s.m.stuck.Add(1)
 		return &ModuleError{Path: s.cfg.Path, Reason: fmt.Sprintf("%s took longer than %v", what, timeout), Err: ErrModuleHung}
 	}
 }
@@ -237,16 +269,26 @@ func (s *Store) refresh(ctx context.Context) error {
 	if !s.cfg.Reinit || s.m.sessions.Load() > 0 {
 		return nil
 	}
+	if s.m.stuck.Load() > 0 {
+		return nil // do() reports the hung module
+	}
+	// Opportunistic: when any call is in progress (a signature, a listing), skip this round
+	// rather than wait; the next poll re-initialises.
+	if !s.m.mu.TryLock() {
+		return nil
+	}
 	done := make(chan error, 1)
 	go func() {
-		s.m.mu.Lock()
 		defer s.m.mu.Unlock()
-		if s.m.sessions.Load() > 0 || !s.m.initialized {
+		if s.m.sessions.Load() > 0 {
 			done <- nil
 			return
 		}
-		_ = s.m.ctx.Finalize()
-		s.m.initialized = false
+		// Also retries a module whose last re-initialisation failed.
+		if s.m.initialized {
+			_ = s.m.ctx.Finalize()
+			s.m.initialized = false
+		}
 		done <- s.m.initialize()
 	}()
 	t := time.NewTimer(CallTimeout)
