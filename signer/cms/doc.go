@@ -37,6 +37,9 @@
 // SM2 certificate, DER or raw r‖s values), the optional PAdES B-B profile, and a
 // signature-time-stamp token when present (its imprint must be the hash of the signature).
 //
+// Attached content must be bound by the caller (ExpectContent or its digest); otherwise the
+// encapsulated-content check is "unknown" and the Result not OK.
+//
 // Legacy forms the callers pick explicitly:
 //   - adbe.pkcs7.sha1: the encapsulated content is SHA-1(signed ranges); pass
 //     VerifyOptions.ExpectContent = that SHA-1 and a nil digest.

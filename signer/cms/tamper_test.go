@@ -100,8 +100,12 @@ func TestBERInput(t *testing.T) {
 	if !sd.BER || !bytes.Equal(sd.Raw, der) || !bytes.Equal(sd.Content(), content) {
 		t.Fatalf("BER=%v, DER equal=%v, content equal=%v", sd.BER, bytes.Equal(sd.Raw, der), bytes.Equal(sd.Content(), content))
 	}
-	if r := sd.Verify(nil, VerifyOptions{}); !r.OK {
+	if r := sd.Verify(nil, VerifyOptions{ExpectContent: content}); !r.OK {
 		t.Fatal(r.Err())
+	}
+	// Without binding the attached content to anything, the result is not OK.
+	if r := sd.Verify(nil, VerifyOptions{}); r.OK || r.Check(CheckContent).Code != "cms-content-unbound" {
+		t.Fatalf("unbound attached content: %+v", r.Checks)
 	}
 }
 

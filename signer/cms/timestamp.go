@@ -189,7 +189,8 @@ func VerifyTimestamp(token, data, digest []byte, extra []*smx509.Certificate) (*
 		return nil, err
 	}
 	ti := &TimestampInfo{TSTInfo: *tst, Certificates: sd.Certificates, Token: sd.Raw}
-	res := sd.Verify(nil, VerifyOptions{Certificates: extra, SkipTimestamp: true})
+	// The TSTInfo is bound by the imprint check below, so the content is "expected" as is.
+	res := sd.Verify(nil, VerifyOptions{Certificates: extra, SkipTimestamp: true, ExpectContent: sd.EContent})
 	ti.Certificate = res.Signer
 	if res.Signer == nil {
 		// Tokens may omit the TSA certificate (certReq=false; PAdES B-LT files keep it in the

@@ -167,8 +167,13 @@ func (sd *SignedData) Verify(contentDigest []byte, opts VerifyOptions) *Result {
 	}
 	if d != "" && sd.EContent != nil {
 		own, _ := Sum(d, sd.EContent)
-		if contentDigest != nil && !bytes.Equal(own, contentDigest) {
+		switch {
+		case contentDigest != nil && !bytes.Equal(own, contentDigest):
 			r.add(CheckContent, Failed, "cms-content-mismatch", "digest of the encapsulated content differs from the caller's digest")
+		case contentDigest == nil && opts.ExpectContent == nil:
+			// A valid signature over content nobody compared with the document proves
+			// nothing about the document: fail closed.
+			r.add(CheckContent, Unknown, "cms-content-unbound", "attached content (%d bytes) was not compared with anything (pass ExpectContent or its digest)", len(sd.EContent))
 		}
 		contentDigest = own
 	}
