@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rsa"
 	"crypto/subtle"
-	"encoding/asn1"
 	"errors"
 	"math/big"
 
@@ -169,5 +168,3 @@ func describePKCS1Mismatch(pub *rsa.PublicKey, claimed signer.DigestAlgorithm, s
 	}
 	return "the signature value holds a " + string(alg) + " DigestInfo while the algorithm says " + string(claimed)
 }
-
-var _ = asn1.ObjectIdentifier{}

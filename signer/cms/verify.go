@@ -2,7 +2,6 @@ package cms
 
 import (
 	"bytes"
-	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"encoding/asn1"
@@ -645,8 +644,6 @@ func parsePSSParams(p []byte) (signer.DigestAlgorithm, int, error) {
 	}
 	return d, salt, nil
 }
-
-var _ = crypto.SHA256
 
 const CheckAlgorithmProtection = "algorithm-protection"
 
