@@ -645,6 +645,7 @@ func parsePSSParams(p []byte) (signer.DigestAlgorithm, int, error) {
 	return d, salt, nil
 }
 
+// CheckAlgorithmProtection is the check of a CMSAlgorithmProtection attribute (RFC 6211).
 const CheckAlgorithmProtection = "algorithm-protection"
 
 func checkAlgorithmProtection(r *Result, der []byte, si *SignerInfo) {
