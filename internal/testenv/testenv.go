@@ -15,8 +15,13 @@ func InCI() bool { return os.Getenv("CI") == "true" }
 // Missing fails the test in CI and skips it elsewhere.
 func Missing(t testing.TB, what string) {
 	t.Helper()
+	missing(t, what, "make test installs it: scripts/install-deps.sh")
+}
+
+func missing(t testing.TB, what, hint string) {
+	t.Helper()
 	if InCI() {
-		t.Fatalf("%s is required in CI but missing (make test installs it: scripts/install-deps.sh)", what)
+		t.Fatalf("%s is required in CI but missing (%s)", what, hint)
 	}
 	t.Skipf("%s is missing; skipping (CI fails here instead)", what)
 }
@@ -61,14 +66,18 @@ func SoftHSMModule(t testing.TB) string {
 // or $SEALDESK_CORPUS), or fails/skips the test.
 func Corpus(t testing.TB) string {
 	t.Helper()
-	if p := os.Getenv("SEALDESK_CORPUS"); p != "" {
-		return File(t, p, "sample corpus")
+	p := os.Getenv("SEALDESK_CORPUS")
+	if p == "" {
+		root, err := RepoRoot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		p = root + "/../shared/corpus"
 	}
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
+	if _, err := os.Stat(p); err != nil {
+		missing(t, "sample corpus ("+p+")", "it lies beside the repository in ../shared/corpus, or set SEALDESK_CORPUS")
 	}
-	return File(t, root+"/../shared/corpus", "sample corpus")
+	return p
 }
 
 // SharedTools returns ../shared/tools (independent checkers), or fails/skips the test.
@@ -78,5 +87,9 @@ func SharedTools(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return File(t, root+"/../shared/tools", "shared checker tools")
+	p := root + "/../shared/tools"
+	if _, err := os.Stat(p); err != nil {
+		missing(t, "shared checker tools ("+p+")", "they lie beside the repository in ../shared/tools")
+	}
+	return p
 }
