@@ -2,6 +2,7 @@ package ofd
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -19,10 +20,10 @@ import (
 // maxImagePixels bounds one decoded image (a decompression bomb in a PNG costs nothing to ship).
 const maxImagePixels = 50 << 20
 
-// ErrJBIG2 says an image is JBIG2, which no Go module reachable here decodes
-// (github.com/xiaoqidun/jbig2 is not on the module proxy); such images are drawn as a
+// ErrJBIG2 says a JBIG2 image uses parts of the standard that decodeJBIG2 does not implement
+// (github.com/xiaoqidun/jbig2 is not on the module proxy here); such images are drawn as a
 // placeholder box.
-var ErrJBIG2 = fmt.Errorf("JBIG2 images are not supported")
+var ErrJBIG2 = errors.New("JBIG2 image not supported")
 
 var jbig2Magic = []byte{0x97, 0x4A, 0x42, 0x32, 0x0D, 0x0A, 0x1A, 0x0A}
 
@@ -32,10 +33,11 @@ type mediaEntry struct {
 }
 
 // DecodeImage decodes image bytes of an OFD package whatever its declared Format says
-// (producers mislabel them): PNG, JPEG, GIF, BMP, TIFF. JBIG2 gives ErrJBIG2.
+// (producers mislabel them): PNG, JPEG, GIF, BMP, TIFF, and JBIG2 files of generic regions
+// (the QR codes of e-invoices); other JBIG2 gives an error wrapping ErrJBIG2.
 func DecodeImage(data []byte) (image.Image, error) {
 	if bytes.HasPrefix(data, jbig2Magic) {
-		return nil, ErrJBIG2
+		return decodeJBIG2(data)
 	}
 	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
@@ -66,7 +68,7 @@ func (r *Reader) media(m *MultiMedia) (image.Image, error) {
 	data, err := r.Pkg.ReadFile(m.MediaFile)
 	if err != nil {
 		e.err = err
-	} else if e.img, e.err = DecodeImage(data); e.err != nil && e.err != ErrJBIG2 {
+	} else if e.img, e.err = DecodeImage(data); e.err != nil {
 		e.err = fmt.Errorf("%s: %w", m.MediaFile, e.err)
 	}
 	r.mu.Lock()
@@ -88,7 +90,7 @@ func (d *drawer) imageObject(n *Node, s state) {
 	img, err := d.rd.media(m)
 	cm := d.base.Mul(s.pm)
 	if err != nil {
-		if err == ErrJBIG2 {
+		if errors.Is(err, ErrJBIG2) {
 			d.placeholder(cm, s.clip)
 		}
 		return // a missing or undecodable image leaves its box empty
@@ -101,8 +103,8 @@ func (d *drawer) imageObject(n *Node, s state) {
 	d.t.image(img, cm.Mul(unitSquare(sz.X, sz.Y)), s.clip, s.alpha)
 }
 
-// placeholder draws a grey crossed box over the object's unit square, where an image that
-// cannot be decoded (JBIG2) would be.
+// placeholder draws a grey crossed box over the object's unit square, where a JBIG2 image
+// this package cannot decode would be.
 func (d *drawer) placeholder(cm canvas.Matrix, cl *clip) {
 	p := canvas.Rectangle(1, 1)
 	p.MoveTo(0, 0)
