@@ -143,6 +143,13 @@ func (d *drawer) textObject(n *Node, s state) {
 					gids = []uint16{gid}
 				} else if gid := fallback.index(r); gid != 0 {
 					use, gids = fallback, []uint16{gid}
+				} else if d.fonts.system {
+					// Symbols outside the bundled font's GB2312 set (¥, ©, …).
+					if sf := systemFace("arial"); sf != nil {
+						if gid := sf.index(r); gid != 0 {
+							use, gids = sf, []uint16{gid}
+						}
+					}
 				}
 			}
 			adv := 0.0
