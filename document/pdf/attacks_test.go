@@ -241,3 +241,24 @@ func TestUncovered(t *testing.T) {
 		t.Error("a content change after the signature is not listed as uncovered")
 	}
 }
+
+// TestSignedVersion: the signed version of a modified document is the original signed file.
+func TestSignedVersion(t *testing.T) {
+	signed, _ := signedSample(t, GenerateSample(samplePages(1), SampleOptions{}))
+	later := appendUpdate(t, signed, func(inc *increment, v *View) {
+		pages, _ := v.Pages()
+		inc.set(pages[0].Dict["Contents"].(Ref), &Stream{Dict: Dict{}, Data: []byte("BT ET")})
+	})
+	sr, err := SignedVersion(bytes.NewReader(later), int64(len(later)), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, sr.Size())
+	sr.ReadAt(got, 0)
+	if !bytes.Equal(got, signed) {
+		t.Errorf("signed version is %d bytes, the signed file %d", len(got), len(signed))
+	}
+	if _, err := SignedVersion(bytes.NewReader(later), int64(len(later)), 1); err == nil {
+		t.Error("signature 2 does not exist")
+	}
+}

@@ -693,3 +693,34 @@ func parsePDFDate(s string) (time.Time, bool) {
 	}
 	return time.Date(y, time.Month(mo), d, h, mi, se, 0, loc), true
 }
+
+// SignedVersion returns the document exactly as signature i (0-based, in Verify's order) signed
+// it: the bytes [0, end of its revision). A viewer renders it to "show the signed version" next
+// to the current one.
+func SignedVersion(in io.ReaderAt, size int64, i int) (*io.SectionReader, error) {
+	rd, err := NewReader(in, size)
+	if err != nil {
+		return nil, err
+	}
+	var n int
+	for _, f := range signatureFields(rd.Final) {
+		if f.Value == nil {
+			continue
+		}
+		if n != i {
+			n++
+			continue
+		}
+		d := rd.Final.Dict(f.Value)
+		br, ok := byteRange(rd.Final, d["ByteRange"])
+		if !ok || br[2]+br[3] > size {
+			return nil, fmt.Errorf("signature %d has no usable /ByteRange", i+1)
+		}
+		rev, _, ok := rd.RevisionEndingAt(br[2] + br[3])
+		if !ok {
+			return nil, fmt.Errorf("signature %d does not end at a revision", i+1)
+		}
+		return io.NewSectionReader(in, 0, rev.End), nil
+	}
+	return nil, fmt.Errorf("the document has no signature %d", i+1)
+}
