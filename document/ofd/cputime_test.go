@@ -1,7 +1,6 @@
 package ofd
 
 import (
-	"syscall"
 	"testing"
 	"time"
 )
@@ -9,14 +8,6 @@ import (
 // cpuTimer reports CPU time per operation next to ns/op: on a shared, loaded machine wall
 // time mostly measures the queue for a core, CPU time measures the work.
 type cpuTimer struct{ start time.Duration }
-
-func cpuNow() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 func startCPU() cpuTimer { return cpuTimer{cpuNow()} }
 
