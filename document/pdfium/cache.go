@@ -27,7 +27,7 @@ type cacheEntry struct {
 	img *image.RGBA
 }
 
-const defaultImageCacheBytes = 96 << 20
+const defaultImageCacheBytes = 64 << 20
 
 func newImageCache(limit int64) *imageCache {
 	if limit == 0 {

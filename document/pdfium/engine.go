@@ -55,7 +55,8 @@ type Config struct {
 	// CacheDir holds wazero's compilation cache; "" = $SEALDESK_CACHE/pdfium or
 	// os.UserCacheDir()/sealdesk/pdfium; "-" disables the cache.
 	CacheDir string
-	// ImageCacheBytes bounds the rendered-page cache; 0 = 96 MiB, negative disables it.
+	// ImageCacheBytes bounds the rendered-page cache; 0 = 64 MiB (seven A4 pages at 150 dpi plus
+	// thumbnails), negative disables it.
 	ImageCacheBytes int64
 	// HostFonts is the host font folder PDFium sees as /usr/share/fonts; "" = the system's
 	// (Linux /usr/share/fonts, Windows %WINDIR%\Fonts, macOS /System/Library/Fonts), "-" = none
