@@ -10,10 +10,11 @@
 //   - Compiled machine code is cached in $SEALDESK_CACHE/pdfium, else
 //     os.UserCacheDir()/sealdesk/pdfium: the first init compiles (seconds), later ones load it
 //     (about 0.1 s).
-//   - Fonts: PDFium inside WebAssembly scans Linux font paths only. The host's /usr/share/fonts is
-//     mounted there when it exists, and the bundled CJK font (package assets) is always mounted
-//     at /usr/local/share/fonts, so non-embedded Chinese fonts (STSong-Light…) render on Windows
-//     and on bare Linux machines too.
+//   - Fonts: PDFium inside WebAssembly scans Linux font paths only. The host's font folder
+//     (Linux /usr/share/fonts, Windows %WINDIR%\Fonts, macOS /System/Library/Fonts) appears
+//     there as /usr/share/fonts, and the bundled CJK font (package assets) always appears at
+//     /usr/local/share/fonts, so non-embedded Chinese fonts (STSong-Light…) render on Windows
+//     and on bare Linux machines too. PDFium sees no other host file.
 //   - Geometry is in millimetres from the page's visible top-left corner (the CropBox after
 //     /Rotate), the same space for page sizes, text hits and signature widgets, all computed by
 //     PDFium itself so overlays and hits agree with the rendered pixels.
