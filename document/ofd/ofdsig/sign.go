@@ -27,6 +27,7 @@ var ErrLocked = errors.New("the document is locked: an existing signature protec
 type Options struct {
 	// Lock also protects Signatures.xml (ofdrw's WholeProtected): the signature then forbids
 	// any later signature. Default false (ContinueSign), so co-signers can follow.
+	// document.SignRequest.Lock does the same through document.SignFile.
 	Lock bool
 	// Container overrides the SES container (tests inject failing or vendor-style containers);
 	// nil builds ses.NewContainer from the request.
@@ -44,6 +45,7 @@ func SignWith(ctx context.Context, in io.ReaderAt, size int64, req *document.Sig
 	if opts == nil {
 		opts = &Options{}
 	}
+	lock := opts.Lock || req.Lock
 	version := 0
 	switch req.Profile {
 	case document.ProfileOFDSES4:
@@ -164,7 +166,7 @@ func SignWith(ctx context.Context, in io.ReaderAt, size int64, req *document.Sig
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if name == st.sigsPath && !opts.Lock {
+		if name == st.sigsPath && !lock {
 			continue
 		}
 		data, ok := changed[name]
@@ -176,7 +178,7 @@ func SignWith(ctx context.Context, in io.ReaderAt, size int64, req *document.Sig
 		refs = append(refs, reference{FileRef: name, CheckValue: digestOf(data)})
 	}
 	for _, f := range added {
-		if f.name == st.sigsPath && !opts.Lock {
+		if f.name == st.sigsPath && !lock {
 			continue
 		}
 		refs = append(refs, reference{FileRef: f.name, CheckValue: digestOf(f.data)})

@@ -151,7 +151,9 @@ func TestSecondSignatureKeepsFirst(t *testing.T) {
 
 func TestLockRefusesFurtherSignatures(t *testing.T) {
 	f := newFixture(t)
-	locked := signBytes(t, makeOFD(t, 1), f.request(document.ProfileOFDSES4, 1), &Options{Lock: true})
+	req := f.request(document.ProfileOFDSES4, 1)
+	req.Lock = true // through the request, as document.SignFile passes it
+	locked := signBytes(t, makeOFD(t, 1), req, nil)
 	rep := verifyBytes(t, locked, nil)
 	found := false
 	for _, c := range rep.Signatures[0].Covered {
