@@ -87,6 +87,7 @@ type MainWindow struct {
 	pageLabel                               *widget.Label
 
 	hub       *client.Client
+	hubState  string
 	ob        *outbox.Outbox
 	trustPEM  []byte
 	manifest  *demo.Manifest
@@ -130,9 +131,12 @@ func NewMainWindow(app fyne.App, opts Options) *MainWindow {
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &MainWindow{App: app, Window: w, opts: opts, ctx: ctx, cancel: cancel,
 		thumbCache: map[int]image.Image{}, counts: map[string]int{}, last: map[string]string{}}
+	m.trace("window created")
 	m.loadWorkspace()
 	m.build()
+	m.trace("widgets built")
 	m.startCore()
+	m.trace("core started")
 	w.SetOnClosed(func() { m.Close() })
 	return m
 }
@@ -141,13 +145,21 @@ func NewMainWindow(app fyne.App, opts Options) *MainWindow {
 func (m *MainWindow) Run() {
 	m.App.Lifecycle().SetOnStarted(func() {
 		if !m.opts.Started.IsZero() {
-			fmt.Fprintf(os.Stderr, "sealdesk: window visible %d ms after start\n", time.Since(m.opts.Started).Milliseconds())
+			fmt.Fprintf(os.Stderr, "sealdesk: window visible %d ms after start (process CPU time %d ms)\n",
+				time.Since(m.opts.Started).Milliseconds(), processCPU().Milliseconds())
 		}
 		if m.opts.Script != "" {
 			go m.runScript(m.opts.Script)
 		}
 	})
 	m.Window.ShowAndRun()
+}
+
+// trace prints how long start-up took so far, when SEALDESK_STARTUP_TRACE is set.
+func (m *MainWindow) trace(phase string) {
+	if os.Getenv("SEALDESK_STARTUP_TRACE") != "" && !m.opts.Started.IsZero() {
+		fmt.Fprintf(os.Stderr, "sealdesk: %s after %d ms\n", phase, time.Since(m.opts.Started).Milliseconds())
+	}
 }
 
 // Close stops background work.
@@ -255,15 +267,9 @@ func (m *MainWindow) build() {
 	})
 	m.thumbs.OnSelected = func(i widget.ListItemID) { m.showPage(i) }
 
-	var keyPanel fyne.CanvasObject = widget.NewLabel("")
-	if m.opts.Keys != nil {
-		m.keys = m.opts.Keys
-	} else if k, err := NewCoreKeys(m.ctx, m.workspaceKeystores()); err == nil {
-		m.keys = k
-	} else {
-		fmt.Fprintf(os.Stderr, "sealdesk: keys: %v\n", err)
-		m.keys = &StoreKeys{}
-	}
+	// The real key layer loads PKCS#11 modules (C_Initialize can take a second): it starts
+	// after the window shows (startCore), so the panel begins empty.
+	m.keys = m.opts.Keys
 	m.Keys = NewKeyPanel(m.keys)
 	m.Keys.OnChange = func([]KeyEntry) { m.keysChanged() }
 	m.Keys.OnRemoved = m.tokenRemoved
@@ -277,7 +283,7 @@ func (m *MainWindow) build() {
 			m.setMsg(Tf("keys.moduleErr", filepath.Base(ev.Token.Module), ev.Err))
 		}
 	}
-	keyPanel = m.Keys.Box
+	keyPanel := m.Keys.Box
 
 	signBtn := widget.NewButton(T("action.sign"), m.Sign)
 	signBtn.Importance = widget.HighImportance
@@ -302,7 +308,9 @@ func (m *MainWindow) build() {
 	split := container.NewHSplit(left, container.NewHSplit(center, right))
 	split.SetOffset(0.2)
 	split.Trailing.(*container.Split).SetOffset(0.72)
-	status := container.NewHBox(m.keyStatus, widget.NewSeparator(), m.hubStatus, widget.NewSeparator(), m.outboxStatus, widget.NewSeparator(), m.msg)
+	status := container.NewBorder(nil, nil,
+		container.NewHBox(m.keyStatus, widget.NewSeparator(), m.hubStatus, widget.NewSeparator(), m.outboxStatus, widget.NewSeparator()),
+		nil, m.msg)
 	w.SetContent(container.NewBorder(toolbar, status, nil, nil, split))
 	w.SetMainMenu(m.menu())
 	m.shortcuts()
@@ -326,7 +334,24 @@ func isDocument(p string) bool {
 }
 
 func (m *MainWindow) startCore() {
-	m.Keys.Start(m.ctx)
+	if m.keys != nil {
+		m.Keys.Start(m.ctx)
+	} else {
+		go func() {
+			k, err := NewCoreKeys(m.ctx, m.workspaceKeystores())
+			m.trace("key watcher started")
+			fyne.Do(func() {
+				if err != nil {
+					m.setMsg(err.Error())
+					m.keys = &StoreKeys{}
+				} else {
+					m.keys = k
+				}
+				m.Keys.SetKeys(m.keys)
+				m.Keys.Start(m.ctx)
+			})
+		}()
+	}
 	if !m.opts.NoHub {
 		m.hub = m.opts.Hub
 		if m.hub == nil {
@@ -362,12 +387,16 @@ func (m *MainWindow) startCore() {
 
 func (m *MainWindow) setMsg(s string) { m.msg.SetText(s) }
 
+// updateHubStatus shows the hub's state (state "" keeps the last one) and the outbox count.
 func (m *MainWindow) updateHubStatus(state string) {
+	if state != "" {
+		m.hubState = state
+	}
 	switch {
 	case m.hub == nil:
 		m.hubStatus.SetText(T("status.hubNone"))
-	case state != "":
-		m.hubStatus.SetText(state)
+	case m.hubState != "":
+		m.hubStatus.SetText(m.hubState)
 	default:
 		m.hubStatus.SetText(T("status.hubIdle"))
 	}
@@ -470,6 +499,7 @@ func (m *MainWindow) Open(path string) {
 			m.thumbCache = map[int]image.Image{}
 			m.View.Marks, m.View.Overlays, m.View.Selected = nil, nil, -1
 			m.View.PageSize = size
+			m.fitWidth()
 			m.Window.SetTitle(filepath.Base(path) + " — " + T("app.title"))
 			m.addRecent(path)
 			m.thumbs.Refresh()
@@ -500,6 +530,20 @@ func (m *MainWindow) showPage(i int) {
 	m.refreshMarks()
 	m.render()
 	m.scroll.ScrollToTop()
+}
+
+// fitWidth picks the zoom at which the page fills the document area's width (at most 100 %,
+// i.e. true size).
+func (m *MainWindow) fitWidth() {
+	avail := m.scroll.Size().Width - 24
+	if avail <= 0 || m.View.PageSize.W <= 0 {
+		return
+	}
+	z := avail / MMToUnits(m.View.PageSize.W, 1)
+	if z > 1 {
+		z = 1
+	}
+	m.View.SetZoom(z)
 }
 
 func (m *MainWindow) setZoom(z float32) {
@@ -739,9 +783,10 @@ func (m *MainWindow) startSigning(e KeyEntry, seal *SealItem, files []string, pl
 		progDlg.SetOnClosed(cancel)
 		progDlg.Show()
 	}
+	keys := m.keys
 	go func() {
 		defer cancel()
-		id, err := m.keys.Open(ctx, e.Identity.URI, pin)
+		id, err := keys.Open(ctx, e.Identity.URI, pin)
 		clear(pin)
 		if err != nil {
 			fyne.Do(func() {
@@ -1062,6 +1107,10 @@ func (m *MainWindow) showAddKeystore() {
 			return
 		}
 		r.Close()
+		if m.keys == nil {
+			dialog.ShowError(errors.New(T("sign.noKey")), m.Window)
+			return
+		}
 		if err := m.keys.AddKeystore(r.URI().Path()); err != nil {
 			dialog.ShowError(err, m.Window)
 			return

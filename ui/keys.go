@@ -268,6 +268,9 @@ func NewKeyPanel(k Keys) *KeyPanel {
 	return p
 }
 
+// SetKeys sets the key layer (before Start) when it was not ready at construction.
+func (p *KeyPanel) SetKeys(k Keys) { p.keys = k }
+
 // Entries returns the listed identities.
 func (p *KeyPanel) Entries() []KeyEntry { return p.entries }
 

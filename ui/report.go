@@ -22,7 +22,13 @@ var (
 // WriteReportPDF writes a verification report as an A4 PDF in the UI language: one section per
 // signature with the same lines as the signatures panel, its verdict in the overlay colour.
 // Text uses the bundled CJK font, so Chinese names print on any machine.
-func WriteReportPDF(w io.Writer, r *document.VerifyReport) error {
+func WriteReportPDF(w io.Writer, r *document.VerifyReport) (err error) {
+	defer func() {
+		// The PDF library panics on some font problems; a failed export must not end the app.
+		if p := recover(); p != nil {
+			err = fmt.Errorf("writing the report PDF: %v", p)
+		}
+	}()
 	reportFontOnce.Do(func() {
 		reportFont = canvas.NewFontFamily(assets.CJKFontName)
 		reportFontErr = reportFont.LoadFont(assets.CJKFont(), 0, canvas.FontRegular)
@@ -41,7 +47,7 @@ func WriteReportPDF(w io.Writer, r *document.VerifyReport) error {
 	first := true
 	newPage := func() {
 		if c != nil {
-			c.RenderTo(out)
+			c.RenderTo(outlineText{out})
 			out.NewPage(pageW, pageH)
 		}
 		c = canvas.New(pageW, pageH)
@@ -83,6 +89,14 @@ func WriteReportPDF(w io.Writer, r *document.VerifyReport) error {
 	for _, p := range r.Problems {
 		line(T("verify.problems")+": "+p.Message, 4, black)
 	}
-	c.RenderTo(out)
+	c.RenderTo(outlineText{out})
 	return out.Close()
+}
+
+// outlineText draws text as outlines: the PDF writer cannot subset the bundled CFF font, and
+// embedding all of it would make every report ~3 MB. Report text need not be selectable.
+type outlineText struct{ *pdf.PDF }
+
+func (o outlineText) RenderText(t *canvas.Text, m canvas.Matrix) {
+	t.RenderAsPath(o.PDF, m, canvas.DefaultResolution)
 }

@@ -440,3 +440,16 @@ func TestSignedPathNeverOverwrites(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+func TestReportPDF(t *testing.T) {
+	r := report(sig(0, 10, "ok", "ok", "unknown", "ok"), sig(1, 10, "failed", "ok", "ok", ""))
+	r.Signatures[0].Signer = "CN=张三,O=测试单位"
+	var b strings.Builder
+	if err := WriteReportPDF(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.HasPrefix(out, "%PDF-") || !strings.Contains(out, "%%EOF") || len(out) > 200000 {
+		t.Fatalf("report PDF of %d bytes, starts %q", len(out), out[:min(len(out), 20)])
+	}
+}
