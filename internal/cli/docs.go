@@ -9,11 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 
+	// These commands only use document.OpenFile, so they serve every format formats.go imports.
 	"sealdesk/document"
-	// The preview engines register Open for their format; these commands only use
-	// document.OpenFile, so they serve every registered format.
-	_ "sealdesk/document/ofd"
-	_ "sealdesk/document/pdfium"
 )
 
 func init() {
