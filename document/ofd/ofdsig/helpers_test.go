@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/smx509"
 
 	"sealdesk/document"
@@ -268,3 +269,5 @@ func redSquarePNG() []byte {
 	png.Encode(&b, img)
 	return b.Bytes()
 }
+
+func sm3Sum(b []byte) []byte { s := sm3.Sum(b); return s[:] }

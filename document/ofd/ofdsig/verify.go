@@ -9,11 +9,9 @@ import (
 	"io"
 	"path"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/smx509"
 
 	"sealdesk/document"
@@ -398,25 +396,6 @@ func (v *verifier) stamps(s *sigEntry, r *document.SignatureReport) ([]int, []do
 	return pages, rects
 }
 
-func parseBox(s string) (document.Rect, error) {
-	f := strings.Fields(s)
-	if len(f) != 4 {
-		return document.Rect{}, fmt.Errorf("%q is not \"x y w h\"", s)
-	}
-	var v [4]float64
-	for i, x := range f {
-		n, err := strconv.ParseFloat(x, 64)
-		if err != nil {
-			return document.Rect{}, fmt.Errorf("%q is not \"x y w h\"", s)
-		}
-		v[i] = n
-	}
-	if v[2] <= 0 || v[3] <= 0 {
-		return document.Rect{}, fmt.Errorf("%q has no area", s)
-	}
-	return document.Rect{X: v[0], Y: v[1], W: v[2], H: v[3]}, nil
-}
-
 // fillSigner sets the signer fields of the report.
 func fillSigner(r *document.SignatureReport, c *smx509.Certificate) {
 	if c == nil {
@@ -429,5 +408,3 @@ func fillSigner(r *document.SignatureReport, c *smx509.Certificate) {
 	sum := sha256.Sum256(c.Raw)
 	r.SignerCertSHA256 = hex.EncodeToString(sum[:])
 }
-
-func sm3Sum(b []byte) []byte { s := sm3.Sum(b); return s[:] }
