@@ -17,6 +17,7 @@ import (
 	"sealdesk/document/ofd"
 	"sealdesk/signer"
 	"sealdesk/signer/ses"
+	"sealdesk/signer/tsa"
 )
 
 // ErrLocked is returned when an existing signature protects Signatures.xml
@@ -54,6 +55,9 @@ func SignWith(ctx context.Context, in io.ReaderAt, size int64, req *document.Sig
 		version = ses.V1
 	default:
 		return fmt.Errorf("ofd: profile %q is not an OFD profile (use ofd-ses4 or ofd-ses1)", req.Profile)
+	}
+	if req.TSA != "" && version != ses.V4 {
+		return fmt.Errorf("ofd: profile %s has no place for a timestamp (GM/T 0031 SES_Signature); use ofd-ses4 with --tsa", req.Profile)
 	}
 	if req.Identity == nil || req.Identity.Certificate == nil {
 		return errors.New("ofd: signing needs an identity with a certificate")
@@ -205,8 +209,21 @@ func SignWith(ctx context.Context, in io.ReaderAt, size int64, req *document.Sig
 
 	c := opts.Container
 	if c == nil {
-		c, err = ses.NewContainer(ses.SignOptions{Version: version, Seal: req.Seal, Identity: req.Identity,
-			PropertyInfo: sigXMLPath, Time: when})
+		o := ses.SignOptions{Version: version, Seal: req.Seal, Identity: req.Identity, PropertyInfo: sigXMLPath, Time: when}
+		if req.TSA != "" {
+			// GB/T 38540 timeStamp: an RFC 3161 token over the signature value.
+			ts := &tsa.Client{URL: req.TSA}
+			d := signer.DefaultDigest(req.Identity.Algorithm)
+			o.TSA = func(ctx context.Context, sigValue []byte) ([]byte, error) {
+				h, err := d.New()
+				if err != nil {
+					return nil, err
+				}
+				h.Write(sigValue)
+				return ts.Stamp(ctx, d, h.Sum(nil))
+			}
+		}
+		c, err = ses.NewContainer(o)
 		if err != nil {
 			return fmt.Errorf("ofd: %w", err)
 		}

@@ -18,6 +18,7 @@ import (
 	"sealdesk/document/ofd"
 	"sealdesk/signer/ses"
 	"sealdesk/signer/trust"
+	"sealdesk/signer/tsa"
 )
 
 // Problem codes of this package (SES, CMS and trust checks add their own).
@@ -211,7 +212,7 @@ func (v *verifier) verifySES(ctx context.Context, s *sigEntry, value []byte, r *
 	default:
 		r.Profile = string(document.ProfileOFDSES4)
 	}
-	res := ses.VerifySignature(ctx, sig, ses.VerifyOptions{Content: s.raw})
+	res := ses.VerifySignature(ctx, sig, ses.VerifyOptions{Content: s.raw, TimeStamp: verifyTimeStamp})
 	r.Seal = res.SealReport()
 	for _, p := range res.Problems() {
 		r.Problems = append(r.Problems, document.Problem{Code: "ses." + p.Code, Message: p.Message})
@@ -407,4 +408,17 @@ func fillSigner(r *document.SignatureReport, c *smx509.Certificate) {
 	}
 	sum := sha256.Sum256(c.Raw)
 	r.SignerCertSHA256 = hex.EncodeToString(sum[:])
+}
+
+// verifyTimeStamp checks a GB/T 38540 timeStamp (RFC 3161 token over the signature value) and
+// returns the time it proves.
+func verifyTimeStamp(ctx context.Context, token, sigValue []byte) (time.Time, error) {
+	info, err := tsa.VerifySignature(token, sigValue)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if err := info.Err(); err != nil {
+		return time.Time{}, err
+	}
+	return info.Time, nil
 }
