@@ -59,7 +59,7 @@ type Options struct {
 	Hub *client.Client
 	// NoHub forces standalone mode (tests).
 	NoHub bool
-	// Outbox is the signing-record outbox path; "" = the workspace's, else the user default.
+	// Outbox is the signing-record outbox path; "" = sealctl's ($SEALDESK_OUTBOX or the default).
 	Outbox string
 	// Script is a test script to run after start (SEALDESK_TEST_SCRIPT).
 	Script string
@@ -362,10 +362,9 @@ func (m *MainWindow) startCore() {
 			}
 		}
 	}
+	// The same outbox as sealctl ($SEALDESK_OUTBOX or the user config dir), so records of the
+	// CLI and the app sync together.
 	obPath := m.opts.Outbox
-	if obPath == "" && m.opts.Workspace != "" {
-		obPath = filepath.Join(m.opts.Workspace, "outbox.db")
-	}
 	if obPath == "" {
 		obPath, _ = outbox.DefaultPath()
 	}
