@@ -22,7 +22,7 @@ import (
 
 const signUsage = "--in IN [--in IN2 ...] [--out OUT | --out-dir DIR] --key URI [--seal SEAL] [--profile P]\n" +
 	"    (--page N --at X,Y [--size W,H] | --keyword WORD [--nth N] [--offset DX,DY] | --cross-page [--pages A-B])\n" +
-	"    [--reason R] [--location L] [--tsa URL] [--hub URL] [--certify 1|2|3] [--pin-file F]"
+	"    [--reason R] [--location L] [--tsa URL] [--hub URL] [--certify 1|2|3] [--lock] [--pin-file F]"
 
 func init() {
 	Register(&Command{
@@ -54,6 +54,7 @@ func runSign(ctx context.Context, env *Env) error {
 	tsaURL := fs.String("tsa", "", "RFC 3161 time-stamp service `URL`")
 	hubURL := fs.String("hub", os.Getenv("SEALDESK_HUB"), "seal registry `URL`: checks the seal's status first")
 	certify := fs.Int("certify", 0, "PDF: make a certification signature with DocMDP permission `P` (1, 2 or 3)")
+	lock := fs.Bool("lock", false, "OFD: also protect Signatures.xml, so that no later signature can be added")
 	pinFile := fs.String("pin-file", "", "read the PIN or keystore password from `file`")
 	outboxPath := fs.String("outbox", "", "signing-record outbox `file` (default $SEALDESK_OUTBOX or the user config dir)")
 	pos, err := Parse(fs, env.Args)
@@ -141,6 +142,7 @@ func runSign(ctx context.Context, env *Env) error {
 			Location:   *location,
 			TSA:        *tsaURL,
 			Certify:    *certify,
+			Lock:       *lock,
 		}
 		if req.Profile == "" {
 			if req.Profile, err = defaultProfile(in, id.Algorithm); err != nil {
