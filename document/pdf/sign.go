@@ -291,7 +291,8 @@ func writeSigned(ctx context.Context, in io.ReaderAt, size int64, inc *increment
 		return err
 	}
 	// One pass: copy the original to out and into the hash.
-	if _, err := io.Copy(io.MultiWriter(out, h), io.NewSectionReader(in, 0, size)); err != nil {
+	buf := make([]byte, 1<<20) // large blocks: fewer syscalls on multi-hundred-MB files
+	if _, err := io.CopyBuffer(io.MultiWriter(out, h), io.NewSectionReader(in, 0, size), buf); err != nil {
 		return fmt.Errorf("copying the original PDF: %w", err)
 	}
 	head := lay.buf[:lay.contentsStart]
