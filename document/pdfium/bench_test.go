@@ -250,3 +250,50 @@ func BenchmarkEngineInit(b *testing.B) {
 	b.Run("warm", func(b *testing.B) { run(b, func() string { return testEng.CacheDir }) })
 	b.Run("cold", func(b *testing.B) { run(b, func() string { return b.TempDir() }) })
 }
+
+// BenchmarkWarmStart measures what `sealctl find` pays on each run with a warm compilation
+// cache: engine start, opening a document and a search on a page whose Chinese text uses a
+// non-embedded font (so PDFium maps it through the visible fonts). default = Config{} (bundled
+// font plus the picked host faces), hostdir = the whole system font folder, none = only the
+// bundled font; $PF2 adds comma-separated font folders to compare.
+func BenchmarkWarmStart(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "cjk.pdf")
+	if err := os.WriteFile(path, buildPDF([]testPage{samplePage()}), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	run := func(b *testing.B, fonts string) {
+		var initSum, totalSum time.Duration
+		for i := 0; i < b.N; i++ {
+			start := time.Now()
+			e, err := NewEngine(Config{CacheDir: testEng.CacheDir, HostFonts: fonts, Instances: 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			initT := time.Since(start)
+			d, err := e.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := d.FindText(context.Background(), "盖章"); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := d.Render(context.Background(), 0, 72); err != nil {
+				b.Fatal(err)
+			}
+			initSum += initT
+			totalSum += time.Since(start)
+			d.Close()
+			e.Close()
+		}
+		b.ReportMetric(float64(initSum.Milliseconds())/float64(b.N), "ms/init")
+		b.ReportMetric(float64(totalSum.Milliseconds())/float64(b.N), "ms/total")
+	}
+	b.Run("default", func(b *testing.B) { run(b, "") })
+	b.Run("hostdir", func(b *testing.B) { run(b, defaultHostFonts()) })
+	b.Run("none", func(b *testing.B) { run(b, "-") })
+	if d := os.Getenv("PF2"); d != "" {
+		for _, x := range strings.Split(d, ",") {
+			b.Run(filepath.Base(x), func(b *testing.B) { run(b, x) })
+		}
+	}
+}

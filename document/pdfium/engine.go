@@ -10,11 +10,13 @@
 //   - Compiled machine code is cached in $SEALDESK_CACHE/pdfium, else
 //     os.UserCacheDir()/sealdesk/pdfium: the first init compiles (seconds), later ones load it
 //     (about 0.1 s).
-//   - Fonts: PDFium inside WebAssembly scans Linux font paths only. The host's font folder
-//     (Linux /usr/share/fonts, Windows %WINDIR%\Fonts, macOS /System/Library/Fonts) appears
-//     there as /usr/share/fonts, and the bundled CJK font (package assets) always appears at
-//     /usr/local/share/fonts, so non-embedded Chinese fonts (STSong-Light…) render on Windows
-//     and on bare Linux machines too. PDFium sees no other host file.
+//   - Fonts: PDFium inside WebAssembly scans Linux font paths only. The bundled CJK font
+//     (package assets) always appears at /usr/local/share/fonts, so non-embedded Chinese fonts
+//     (STSong-Light…) render on Windows and on bare Linux machines too. By default only the
+//     standard Chinese faces (SimSun, SimHei, KaiTi, FangSong) of the host font folder appear
+//     at /usr/share/fonts, when present: scanning and loading a whole font folder (Noto CJK,
+//     %WINDIR%\Fonts) doubled a warm start. Config.HostFonts can expose a whole folder instead.
+//     PDFium sees no other host file.
 //   - Geometry is in millimetres from the page's visible top-left corner (the CropBox after
 //     /Rotate), the same space for page sizes, text hits and signature widgets, all computed by
 //     PDFium itself so overlays and hits agree with the rendered pixels.
@@ -59,9 +61,12 @@ type Config struct {
 	// ImageCacheBytes bounds the rendered-page cache; 0 = 64 MiB (seven A4 pages at 150 dpi plus
 	// thumbnails), negative disables it.
 	ImageCacheBytes int64
-	// HostFonts is the host font folder PDFium sees as /usr/share/fonts; "" = the system's
-	// (Linux /usr/share/fonts, Windows %WINDIR%\Fonts, macOS /System/Library/Fonts), "-" = none
-	// (then only the bundled CJK font and PDFium's built-in Latin fonts are available).
+	// HostFonts chooses the host fonts PDFium sees as /usr/share/fonts besides the bundled CJK
+	// font: "" = only the standard Chinese faces SimSun, SimHei, KaiTi and FangSong when the
+	// system font folder (Windows %WINDIR%\Fonts, Linux /usr/share/fonts, macOS
+	// /System/Library/Fonts) has them at its top; a folder path = that whole folder (slower:
+	// PDFium parses every file in it on first use); "-" = none (then only the bundled CJK font
+	// and PDFium's built-in Latin fonts are available).
 	HostFonts string
 }
 
@@ -159,19 +164,22 @@ func NewEngine(cfg Config) (*Engine, error) {
 		}
 	}
 
-	hostFonts := cfg.HostFonts
-	if hostFonts == "" {
-		hostFonts = defaultHostFonts()
-	}
 	var host fs.FS
-	if hostFonts != "-" {
-		if st, err := os.Stat(hostFonts); err == nil && st.IsDir() {
-			host = os.DirFS(hostFonts)
+	var picks map[string]string
+	switch hf := cfg.HostFonts; hf {
+	case "-":
+	case "":
+		if d := defaultHostFonts(); d != "-" {
+			picks = pickHostFonts(d)
+		}
+	default:
+		if st, err := os.Stat(hf); err == nil && st.IsDir() {
+			host = os.DirFS(hf)
 		}
 	}
 	// The WebAssembly build resolves paths only under a mount at "/" (measured: a mount at
 	// /usr/share/fonts alone is not seen), so one synthetic root carries both font folders.
-	fsc := wazero.NewFSConfig().WithFSMount(newFontFS(host, assets.CJKFontFile, assets.CJKFont()), "/")
+	fsc := wazero.NewFSConfig().WithFSMount(newFontFS(host, picks, assets.CJKFontFile, assets.CJKFont()), "/")
 
 	unlock := func() {}
 	if e.CacheDir != "" {

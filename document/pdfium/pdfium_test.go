@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -695,5 +696,41 @@ func TestCloseWhileBusy(t *testing.T) {
 	}
 	if _, ok := testEng.docs[d]; ok {
 		t.Error("the engine still lists the closed document")
+	}
+}
+
+// TestFontPicks checks the default font view: only the picked faces of a host folder are listed
+// and served (from the host file), the bundled font is always there, other host files are not.
+func TestFontPicks(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string]string{"SimHei.ttf": "hei", "NotoSansCJK-Regular.ttc": "noto", "simsun.ttc": "song"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	picks := pickHostFonts(dir)
+	if len(picks) != 2 || picks["SimHei.ttf"] == "" || picks["simsun.ttc"] == "" {
+		t.Fatalf("picks = %v, want SimHei.ttf and simsun.ttc", picks)
+	}
+	fsys := newFontFS(nil, picks, "bundled.otf", []byte("bundled"))
+	ents, err := fs.ReadDir(fsys, hostFontsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, ",") != "SimHei.ttf,simsun.ttc" {
+		t.Errorf("listing of /%s = %v", hostFontsDir, names)
+	}
+	if b, err := fs.ReadFile(fsys, hostFontsDir+"/SimHei.ttf"); err != nil || string(b) != "hei" {
+		t.Errorf("SimHei.ttf = %q, %v", b, err)
+	}
+	if _, err := fs.ReadFile(fsys, hostFontsDir+"/NotoSansCJK-Regular.ttc"); err == nil {
+		t.Error("a host font outside the picks is visible")
+	}
+	if b, err := fs.ReadFile(fsys, "usr/local/share/fonts/bundled.otf"); err != nil || string(b) != "bundled" {
+		t.Errorf("bundled font = %q, %v", b, err)
 	}
 }
