@@ -3,6 +3,8 @@ package document
 import (
 	"context"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -67,5 +69,23 @@ func TestAtCentresTheSeal(t *testing.T) {
 	}
 	if want := (Rect{X: 79, Y: 29, W: 42, H: 42}); st[0].Rect != want {
 		t.Fatalf("got %+v want %+v", st[0].Rect, want)
+	}
+}
+
+func TestSignedPathNeverOverwrites(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "a.pdf")
+	if got := SignedPath(in, ""); got != filepath.Join(dir, "a-signed.pdf") {
+		t.Fatal(got)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a-signed.pdf"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := SignedPath(in, ""); got != filepath.Join(dir, "a-signed-2.pdf") {
+		t.Fatal(got)
+	}
+	other := t.TempDir()
+	if got := SignedPath(in, other); got != filepath.Join(other, "a-signed.pdf") {
+		t.Fatal(got)
 	}
 }

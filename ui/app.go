@@ -902,7 +902,7 @@ func (m *MainWindow) verify(path string) {
 	}
 	m.setMsg(T("status.verifying"))
 	go func() {
-		rep, err := Verify(m.ctx, path, m.trustPEM, m.hub)
+		rep, err := Verify(m.ctx, path, m.trustPEM, m.hub, m.ob)
 		fyne.Do(func() {
 			if path != m.docPath {
 				return

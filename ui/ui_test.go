@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"io"
 	"math"
 	"strings"
 	"testing"
@@ -424,20 +423,6 @@ func TestEveryStringTranslated(t *testing.T) {
 	defer SetLang(Chinese)
 	if T("action.sign") != "Sign" || T("no.such.key") != "no.such.key" {
 		t.Fatal("lookup")
-	}
-}
-
-func TestSignedPathNeverOverwrites(t *testing.T) {
-	dir := t.TempDir()
-	in := dir + "/a.pdf"
-	if got := SignedPath(in); got != dir+"/a-signed.pdf" {
-		t.Fatal(got)
-	}
-	if err := document.WriteFileAtomic(dir+"/a-signed.pdf", func(w io.Writer) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if got := SignedPath(in); got != dir+"/a-signed-2.pdf" {
-		t.Fatal(got)
 	}
 }
 

@@ -14,24 +14,6 @@ import (
 
 var hex64 = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
 
-// StatusAt returns the status a seal had at time t according to its history (oldest first):
-// the last event at or before t; before the first event, the first event's status. A change
-// takes effect from the start of its second: signing times carry whole seconds, so a
-// signature claimed within the second of a revocation cannot be shown to precede it.
-func StatusAt(history []api.StatusEvent, t time.Time) api.StatusEvent {
-	if len(history) == 0 {
-		return api.StatusEvent{Status: api.StatusUnknown}
-	}
-	cur := history[0]
-	for _, ev := range history[1:] {
-		if ev.At.Truncate(time.Second).After(t) {
-			break
-		}
-		cur = ev
-	}
-	return cur
-}
-
 // Verify answers what the hub knows about a signature: registry facts about its seal (status
 // now and at signing time, validity, bound certificates), the signing records with the same
 // document digest, and — for a signature blob — the cryptographic result. Verdict "failed"
@@ -144,7 +126,7 @@ func (h *Hub) Verify(ctx context.Context, p api.Principal, req api.VerifyRequest
 		problem("no_signing_time", "no signing time given: judged by the seal's status now")
 	}
 	res.SignedAt = t.UTC()
-	at := StatusAt(seal.StatusHistory, t)
+	at := api.StatusAt(seal.StatusHistory, t)
 	res.StatusAtSigning = at.Status
 	switch {
 	case at.Status != api.StatusActive:

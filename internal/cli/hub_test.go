@@ -90,7 +90,7 @@ func TestHubRevocationEndToEnd(t *testing.T) {
 	}
 	sealID := list.Seals[0].ESID
 	// Signing times carry whole seconds; a revocation in the same second would not be
-	// provably later (see server.StatusAt).
+	// provably later (see api.StatusAt).
 	time.Sleep(1100 * time.Millisecond)
 	if code, _, stderr := hubRun(t, "sealhub", "seal", "revoke", sealID, "--reason", "key compromise", "--db", db); code != 0 {
 		t.Fatalf("revoke: %s", stderr)

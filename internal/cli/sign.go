@@ -2,22 +2,17 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"sealdesk/document"
-	"sealdesk/hub/api"
 	"sealdesk/hub/client"
-	"sealdesk/hub/outbox"
+	"sealdesk/internal/signflow"
 	"sealdesk/signer"
 	"sealdesk/signer/keys"
-	"sealdesk/signer/ses"
 )
 
 const signUsage = "--in IN [--in IN2 ...] [--out OUT | --out-dir DIR] --key URI [--seal SEAL] [--profile P]\n" +
@@ -96,47 +91,36 @@ func runSign(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	seal, err := ses.ParseSeal(sealDER)
-	if err != nil {
-		return Usagef("seal %s: %v", *sealFile, err)
-	}
-
 	hub, err := client.FromEnv(*hubURL, "")
 	if err != nil {
 		return Usagef("hub: %v", err)
 	}
-	obPath := *outboxPath
-	if obPath == "" {
-		if obPath, err = outbox.DefaultPath(); err != nil {
-			return err
-		}
-	}
-	if err := os.MkdirAll(filepath.Dir(obPath), 0o700); err != nil {
+	ob, err := openOutbox(*outboxPath)
+	if err != nil {
 		return err
 	}
-	ob, err := outbox.Open(obPath, outbox.Options{})
-	if err != nil {
-		return Usagef("outbox %s: %v", obPath, err)
-	}
 	defer ob.Close()
-	if hub != nil {
-		// Revoked or suspended seals must not sign; without a hub, SealDesk signs standalone.
-		if err := ob.CheckSealUsable(ctx, seal.Info.ESID, outbox.Policy{Hub: hub}); err != nil {
-			return Nof("%v", err)
-		}
+	sess, err := signflow.New(id, sealDER, hub, ob)
+	if err != nil {
+		return Usagef("%s: %v", orDash(*sealFile), err)
+	}
+	if err := sess.Check(ctx); err != nil {
+		return Nof("%v", err)
 	}
 
-	certSum := sha256.Sum256(id.Certificate.Raw)
 	failed := 0
 	for _, in := range inputs {
-		dst, err := outputPath(in, *out, *outDir)
-		if err != nil {
-			return err
+		dst := *out
+		if dst == "" {
+			if *outDir != "" {
+				if err := os.MkdirAll(*outDir, 0o755); err != nil {
+					return err
+				}
+			}
+			dst = document.SignedPath(in, *outDir)
 		}
 		req := &document.SignRequest{
 			Profile:    document.Profile(*profile),
-			Identity:   id,
-			Seal:       sealDER,
 			Placements: placements,
 			Reason:     *reason,
 			Location:   *location,
@@ -144,22 +128,8 @@ func runSign(ctx context.Context, env *Env) error {
 			Certify:    *certify,
 			Lock:       *lock,
 		}
-		if req.Profile == "" {
-			if req.Profile, err = defaultProfile(in, id.Algorithm); err != nil {
-				return Usagef("%v", err)
-			}
-		}
-		if err := fillPicture(req, seal); err != nil {
-			return err
-		}
-		rec := api.Record{
-			SealID:           seal.Info.ESID,
-			SignerCertSHA256: hex.EncodeToString(certSum[:]),
-			DocName:          filepath.Base(dst),
-		}
 		start := time.Now()
-		_, err = ob.Record(ctx, rec, dst, func() error { return document.SignFile(ctx, in, dst, req) })
-		if err != nil {
+		if _, err := sess.Sign(ctx, in, dst, req); err != nil {
 			failed++
 			fmt.Fprintf(env.Stderr, "%s: %s: %v\n", env.Program, in, err)
 			continue
@@ -170,11 +140,9 @@ func runSign(ctx context.Context, env *Env) error {
 	if failed > 0 {
 		return Silent(ExitUsage)
 	}
-	if hub != nil {
-		// Best effort: the record is safe in the outbox; `sealctl sync` delivers it later.
-		if _, err := ob.Push(ctx, hub); err != nil {
-			fmt.Fprintf(env.Stderr, "%s: the signing record stays in the outbox until the next sync: %v\n", env.Program, err)
-		}
+	// Best effort: the records are safe in the outbox; `sealctl sync` delivers them later.
+	if err := sess.Push(ctx); err != nil {
+		fmt.Fprintf(env.Stderr, "%s: the signing record stays in the outbox until the next sync: %v\n", env.Program, err)
 	}
 	return nil
 }
@@ -191,61 +159,6 @@ func loadSeal(path string, id *signer.Identity) ([]byte, error) {
 		return id.Seals[0], nil
 	}
 	return nil, Usagef("no seal: the key %s holds none; give --seal FILE", id.URI)
-}
-
-// fillPicture gives the request the seal's picture and physical size. PDF pages need a raster
-// picture; OFD readers draw the picture from the seal itself, so any picture type serves there.
-func fillPicture(req *document.SignRequest, seal *ses.Seal) error {
-	_, _, w, h := ses.Picture(seal)
-	req.PictureW, req.PictureH = w, h
-	img, err := ses.DecodePicture(seal)
-	if err == nil {
-		req.Picture = img
-		return nil
-	}
-	if req.Profile.FormatOf() == document.OFD {
-		return nil
-	}
-	return Usagef("the seal's picture cannot be drawn on a PDF page: %v", err)
-}
-
-func defaultProfile(path string, alg signer.KeyAlgorithm) (document.Profile, error) {
-	f, _, err := document.Detect(path)
-	if err != nil {
-		return "", err
-	}
-	if f == document.OFD {
-		return document.ProfileOFDSES4, nil
-	}
-	if alg == signer.SM2 {
-		return document.ProfilePDFGM, nil
-	}
-	return document.ProfilePAdES, nil
-}
-
-// outputPath picks where a signed copy goes: the given file, the given directory, or beside the
-// input as NAME-signed.EXT (NAME-signed-2.EXT, … when taken) — never over an existing file.
-func outputPath(in, out, dir string) (string, error) {
-	if out != "" {
-		return out, nil
-	}
-	if dir == "" {
-		dir = filepath.Dir(in)
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	ext := filepath.Ext(in)
-	base := strings.TrimSuffix(filepath.Base(in), ext)
-	for i := 1; ; i++ {
-		name := base + "-signed" + ext
-		if i > 1 {
-			name = fmt.Sprintf("%s-signed-%d%s", base, i, ext)
-		}
-		p := filepath.Join(dir, name)
-		if _, err := os.Stat(p); os.IsNotExist(err) {
-			return p, nil
-		}
-	}
 }
 
 func parsePlacement(page int, at, size, keyword string, nth int, offset string, cross bool, pages string) ([]document.Placement, error) {

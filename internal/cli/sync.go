@@ -2,18 +2,12 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
-	"time"
 
 	"sealdesk/document"
-	"sealdesk/hub/api"
 	"sealdesk/hub/client"
 	"sealdesk/hub/outbox"
-	"sealdesk/hub/server"
 )
 
 func init() {
@@ -105,81 +99,18 @@ func printSync(w io.Writer, r SyncReport) {
 	fmt.Fprintf(w, "seal statuses refreshed %d, changed %d\n", r.Result.Statuses, r.Result.Changed)
 }
 
-// hubRegistryCheck fills each signature's registry field for `sealctl verify --hub`: the
-// hub's verdict on whether the seal was in force when the document was signed ("ok",
-// "failed" — e.g. signed after the seal was revoked — or "unknown"), with its findings as
-// problems coded "registry-<code>". An unreachable hub falls back to the outbox's cached,
-// hub-signed status; with neither, the error is reported by the caller.
+// hubRegistryCheck fills each signature's registry field for `sealctl verify --hub` (see
+// outbox.Registry): the hub's verdict, or the outbox's cached status when the hub is unreachable.
 func hubRegistryCheck(ctx context.Context, hubURL string, rep *document.VerifyReport) error {
 	c, err := client.FromEnv(hubURL, "")
 	if err != nil {
 		return err
 	}
-	digest := ""
-	if data, err := os.ReadFile(rep.File); err == nil {
-		d := sha256.Sum256(data)
-		digest = hex.EncodeToString(d[:])
-	}
-	var hubErr error
-	for i := range rep.Signatures {
-		s := &rep.Signatures[i]
-		req := api.VerifyRequest{SignerCertSHA256: s.SignerCertSHA256}
-		if s.Seal != nil {
-			req.SealID = s.Seal.ESID
-		}
-		if t, err := time.Parse(time.RFC3339, s.SignedAt); err == nil {
-			req.SignedAt = t
-		}
-		// The record's digest is of the file as signed, so it matches the last signature of
-		// an unchanged file; earlier signatures are judged by seal, certificate and time.
-		if i == len(rep.Signatures)-1 {
-			req.DocDigestAlg, req.DocDigest = "sha256", digest
-		}
-		if req.SealID == "" && req.SignerCertSHA256 == "" && req.DocDigest == "" {
-			s.Registry = document.Unknown
-			continue
-		}
-		if hubErr == nil {
-			res, err := c.Verify(ctx, req)
-			if err == nil {
-				s.Registry = res.Verdict
-				for _, p := range res.Problems {
-					s.AddProblem("registry-"+p.Code, "%s", p.Message)
-				}
-				continue
-			}
-			hubErr = err
-		}
-		s.Registry = cachedRegistry(s, req)
-	}
-	return hubErr
-}
-
-// cachedRegistry judges a signature from the outbox's cached status when the hub is
-// unreachable: a seal cached as revoked (etc.) before the signing time fails.
-func cachedRegistry(s *document.SignatureReport, req api.VerifyRequest) string {
-	if req.SealID == "" {
-		return document.Unknown
-	}
 	ob, err := openOutbox("")
 	if err != nil {
-		return document.Unknown
+		ob = nil // no cache to fall back on
+	} else {
+		defer ob.Close()
 	}
-	defer ob.Close()
-	st, produced, err := ob.CachedStatus(req.SealID)
-	if err != nil {
-		return document.Unknown
-	}
-	ev := server.StatusAt([]api.StatusEvent{{Status: api.StatusActive, At: st.ValidStart}, {Status: st.Status, Reason: st.Reason, At: st.StatusAt}}, req.SignedAt)
-	switch {
-	case st.Status == api.StatusUnknown:
-		s.AddProblem("registry-seal_not_filed", "seal %s is not filed on the hub (cached answer of %s)", req.SealID, produced.Format(time.RFC3339))
-		return document.Failed
-	case !req.SignedAt.IsZero() && ev.Status != api.StatusActive:
-		s.AddProblem("registry-seal_"+st.Status, "seal %s was %s since %s, before the signing time (cached answer of %s)",
-			req.SealID, st.Status, st.StatusAt.Format(time.RFC3339), produced.Format(time.RFC3339))
-		return document.Failed
-	}
-	s.AddProblem("registry-cached", "the hub is unreachable: judged from its cached answer of %s (%s)", produced.Format(time.RFC3339), st.Status)
-	return document.Unknown
+	return outbox.Registry(ctx, c, ob, rep)
 }

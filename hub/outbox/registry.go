@@ -1,0 +1,96 @@
+package outbox
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"time"
+
+	"sealdesk/document"
+	"sealdesk/hub/api"
+	"sealdesk/hub/client"
+)
+
+// Registry adds the registry's facts to a verification report (`sealctl verify --hub`, the app's
+// signatures panel): for each signature it asks the hub c what it knows of the seal, the signer
+// certificate and the signing time, and sets Registry to ok, failed or unknown with the hub's
+// findings as problems. When the hub is unreachable (or c is nil) and ob is not nil, a signature
+// is judged from the outbox's cached, hub-signed status: a seal cached as revoked (or suspended,
+// withdrawn, lost, not filed) before the signing time fails; anything else stays unknown. It
+// returns the hub's error, if any, after filling the report; the caller calls rep.Decide().
+func Registry(ctx context.Context, c *client.Client, ob *Outbox, rep *document.VerifyReport) error {
+	digest := ""
+	if data, err := os.ReadFile(rep.File); err == nil {
+		d := sha256.Sum256(data)
+		digest = hex.EncodeToString(d[:])
+	}
+	var hubErr error
+	if c == nil {
+		hubErr = errNoHub
+	}
+	for i := range rep.Signatures {
+		s := &rep.Signatures[i]
+		req := api.VerifyRequest{SignerCertSHA256: s.SignerCertSHA256}
+		if s.Seal != nil {
+			req.SealID = s.Seal.ESID
+		}
+		if t, err := time.Parse(time.RFC3339, s.SignedAt); err == nil {
+			req.SignedAt = t
+		}
+		// The record's digest is of the file as signed, so it matches the last signature of
+		// an unchanged file; earlier signatures are judged by seal, certificate and time.
+		if i == len(rep.Signatures)-1 {
+			req.DocDigestAlg, req.DocDigest = "sha256", digest
+		}
+		if req.SealID == "" && req.SignerCertSHA256 == "" && req.DocDigest == "" {
+			s.Registry = document.Unknown
+			continue
+		}
+		if hubErr == nil {
+			res, err := c.Verify(ctx, req)
+			if err == nil {
+				s.Registry = res.Verdict
+				for _, p := range res.Problems {
+					s.AddProblem("registry-"+p.Code, "%s", p.Message)
+				}
+				continue
+			}
+			hubErr = err
+		}
+		s.Registry = cachedRegistry(ob, s, req)
+	}
+	if hubErr == errNoHub {
+		return nil
+	}
+	return hubErr
+}
+
+type noHubError struct{}
+
+func (noHubError) Error() string { return "no hub configured" }
+
+var errNoHub error = noHubError{}
+
+// cachedRegistry judges a signature from the outbox's cached status.
+func cachedRegistry(ob *Outbox, s *document.SignatureReport, req api.VerifyRequest) string {
+	if req.SealID == "" || ob == nil {
+		return document.Unknown
+	}
+	st, produced, err := ob.CachedStatus(req.SealID)
+	if err != nil {
+		return document.Unknown
+	}
+	ev := api.StatusAt([]api.StatusEvent{{Status: api.StatusActive, At: st.ValidStart}, {Status: st.Status, Reason: st.Reason, At: st.StatusAt}}, req.SignedAt)
+	switch {
+	case st.Status == api.StatusUnknown:
+		s.AddProblem("registry-seal_not_filed", "seal %s is not filed on the hub (cached answer of %s)", req.SealID, produced.Format(time.RFC3339))
+		return document.Failed
+	case !req.SignedAt.IsZero() && ev.Status != api.StatusActive:
+		s.AddProblem("registry-seal_"+st.Status, "seal %s was %s since %s, before the signing time (cached answer of %s)",
+			req.SealID, st.Status, st.StatusAt.Format(time.RFC3339), produced.Format(time.RFC3339))
+		return document.Failed
+	}
+	s.AddProblem("registry-cached", "the hub is unreachable: judged from its cached answer of %s (%s)", produced.Format(time.RFC3339), st.Status)
+	return document.Unknown
+}
