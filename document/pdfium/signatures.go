@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	gopdfium "github.com/klippa-app/go-pdfium"
@@ -12,6 +13,7 @@ import (
 	"github.com/klippa-app/go-pdfium/requests"
 
 	"sealdesk/document"
+	"sealdesk/document/pdf"
 )
 
 // sigWidget is one widget of a signature field.
@@ -22,15 +24,187 @@ type sigWidget struct {
 	rect   document.Rect
 }
 
-// Signatures implements document.Document. It lists the signature dictionaries PDFium finds
-// (AcroForm fields of type /Sig with a value, in /Fields order) with their /SubFilter and /M,
-// and the on-page rectangles of signature widgets.
+// Signatures implements document.Document. It lists the signed signature fields of the
+// AcroForm in /Fields order (the order PDFium and other viewers list them), each with its
+// field name, /SubFilter, /M, /Reason, profile label and the page and rectangle of each of its
+// widgets, in mm from the visible top-left of that page.
 //
-// PDFium links no signature dictionary to its widget, so they are paired in order: the n-th
-// signature with the n-th signed signature field met in page order (widgets of one field are
-// grouped). This is exact for documents whose signatures were added page by page, which is how
-// SealDesk and most tools sign; verification (document/pdf) locates widgets exactly.
+// Fields, widgets and signature dictionaries are read with the project's own PDF reader
+// (package document/pdf), which follows /Fields → /Kids → /V and each page's /Annots, so every
+// signature is paired with exactly its own widgets whatever the order of fields and pages.
+// PDFium (by-order pairing) is used only when that reader cannot parse the file.
 func (d *Document) Signatures() ([]document.SignatureInfo, error) {
+	sigs, err := exactSignatures(d.f, d.size)
+	if err != nil {
+		// Files PDFium repairs beyond what our reader accepts still get a list.
+		return d.signaturesByOrder()
+	}
+	return sigs, nil
+}
+
+// exactSignatures reads the signatures of the PDF in r (size bytes) as the last revision shows
+// them.
+func exactSignatures(r io.ReaderAt, size int64) ([]document.SignatureInfo, error) {
+	rd, err := pdf.NewReader(r, size)
+	if err != nil {
+		return nil, err
+	}
+	v := rd.Final
+	pages, err := v.Pages()
+	if err != nil {
+		return nil, err
+	}
+	// Widget → page, from each page's /Annots: a widget's /P is optional and sometimes wrong.
+	pageOf := map[pdf.Ref]int{}
+	byRef := map[pdf.Ref]int{}
+	for i, p := range pages {
+		byRef[p.Ref] = i
+		for _, a := range v.Array(p.Dict["Annots"]) {
+			if ar, ok := a.(pdf.Ref); ok {
+				if _, dup := pageOf[ar]; !dup {
+					pageOf[ar] = i
+				}
+			}
+		}
+	}
+	sigs := []document.SignatureInfo{}
+	for _, f := range sigFields(v) {
+		sd := v.Dict(f.value)
+		if sd == nil {
+			continue // an empty field waiting for a signer is not a signature
+		}
+		sub := string(pdf.NameOf(sd["SubFilter"]))
+		var contents []byte
+		if c, ok := v.Resolve(sd["Contents"]).(pdf.String); ok {
+			contents = c.B
+		}
+		if sub == "" && len(contents) == 0 {
+			continue
+		}
+		info := document.SignatureInfo{Index: len(sigs), Name: f.name, Profile: profileOf(sub, contents),
+			Pages: []int{}, Rects: []document.Rect{}}
+		if sub != "" {
+			info.Extra = append(info.Extra, "subFilter="+sub)
+		}
+		if m, ok := v.Resolve(sd["M"]).(pdf.String); ok {
+			info.Time = pdf.TextString(m.B)
+		}
+		if rs, ok := v.Resolve(sd["Reason"]).(pdf.String); ok && len(rs.B) > 0 {
+			info.Extra = append(info.Extra, "reason="+pdf.TextString(rs.B))
+		}
+		for _, w := range f.widgets {
+			wd := v.Dict(w)
+			if wd == nil {
+				continue
+			}
+			pi, ok := -1, false
+			if wr, isRef := w.(pdf.Ref); isRef {
+				pi, ok = pageOf[wr]
+			}
+			if !ok {
+				if pr, isRef := wd["P"].(pdf.Ref); isRef {
+					pi, ok = byRef[pr]
+				}
+			}
+			rect := v.Array(wd["Rect"])
+			if !ok || len(rect) != 4 {
+				continue // an invisible signature (no widget on a page)
+			}
+			var b [4]float64
+			for k := range b {
+				b[k], _ = v.Num(rect[k])
+			}
+			b = [4]float64{min(b[0], b[2]), min(b[1], b[3]), max(b[0], b[2]), max(b[1], b[3])}
+			if b[2]-b[0] <= 0 || b[3]-b[1] <= 0 {
+				continue // zero-size widget: an invisible signature
+			}
+			info.Pages = append(info.Pages, pi)
+			info.Rects = append(info.Rects, pages[pi].RectFromUser(b))
+		}
+		sigs = append(sigs, info)
+	}
+	return sigs, nil
+}
+
+// sigField is one terminal signature field: its full name, /V and widgets (the field itself
+// when field and widget are merged, else its /Kids without /T).
+type sigField struct {
+	name    string
+	value   pdf.Object
+	widgets []pdf.Object
+}
+
+// sigFields walks /AcroForm /Fields depth first (the order viewers list fields), inheriting
+// /FT, joining partial names with ".", skipping loops and trees deeper than 32.
+func sigFields(v *pdf.View) []sigField {
+	cat, _, err := v.Catalog()
+	if err != nil {
+		return nil
+	}
+	acro := v.Dict(cat["AcroForm"])
+	if acro == nil {
+		return nil
+	}
+	var out []sigField
+	seen := map[pdf.Ref]bool{}
+	var walk func(o pdf.Object, prefix string, ft pdf.Name, depth int)
+	walk = func(o pdf.Object, prefix string, ft pdf.Name, depth int) {
+		if depth > 32 {
+			return
+		}
+		if r, ok := o.(pdf.Ref); ok {
+			if seen[r] {
+				return
+			}
+			seen[r] = true
+		}
+		d := v.Dict(o)
+		if d == nil {
+			return
+		}
+		name := prefix
+		if t, ok := v.Resolve(d["T"]).(pdf.String); ok {
+			if name != "" {
+				name += "."
+			}
+			name += pdf.TextString(t.B)
+		}
+		if f := pdf.NameOf(v.Resolve(d["FT"])); f != "" {
+			ft = f
+		}
+		kids := v.Array(d["Kids"])
+		fieldKids := false
+		for _, k := range kids {
+			if kd := v.Dict(k); kd != nil && kd["T"] != nil {
+				fieldKids = true
+			}
+		}
+		if !fieldKids {
+			if ft == "Sig" {
+				f := sigField{name: name, value: d["V"]}
+				if len(kids) == 0 {
+					f.widgets = []pdf.Object{o}
+				}
+				f.widgets = append(f.widgets, kids...)
+				out = append(out, f)
+			}
+			return
+		}
+		for _, k := range kids {
+			walk(k, name, ft, depth+1)
+		}
+	}
+	for _, f := range v.Array(acro["Fields"]) {
+		walk(f, "", "", 0)
+	}
+	return out
+}
+
+// signaturesByOrder is the fallback of Signatures for files the project's reader cannot parse
+// but PDFium can: PDFium links no signature dictionary to its widget, so they are paired in
+// order, the n-th signature with the n-th signed signature field met in page order (widgets of
+// one field are grouped). That is right for documents signed page by page only.
+func (d *Document) signaturesByOrder() ([]document.SignatureInfo, error) {
 	ctx := context.Background()
 	var sigs []document.SignatureInfo
 	err := d.with(ctx, func(inst gopdfium.Pdfium, h *handle) error {
