@@ -101,6 +101,23 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	return v, nil
 }
 
+// ParseCertificates reads certificates a user hands over (`--cert`): every CERTIFICATE block
+// of a PEM file, or a single DER certificate.
+func ParseCertificates(b []byte) ([]*smx509.Certificate, error) {
+	if len(b) > 0 && b[0] == 0x30 { // a DER SEQUENCE, not PEM text
+		c, err := smx509.ParseCertificate(b)
+		if err != nil {
+			return nil, fmt.Errorf("not a PEM file and not a DER certificate: %w", err)
+		}
+		return []*smx509.Certificate{c}, nil
+	}
+	certs, err := ParsePEM(b)
+	if err == nil && len(certs) == 0 {
+		err = errors.New("no certificate found")
+	}
+	return certs, err
+}
+
 // ParsePEM returns every CERTIFICATE block of a PEM bundle.
 func ParsePEM(b []byte) ([]*smx509.Certificate, error) {
 	var out []*smx509.Certificate

@@ -7,6 +7,7 @@ import (
 	"sealdesk/document"
 	"sealdesk/signer"
 	"sealdesk/signer/cms"
+	"sealdesk/signer/trust"
 )
 
 // looksLikeSignedData reports whether value is a ContentInfo of type signedData (PKCS#7 or
@@ -44,7 +45,7 @@ func (v *verifier) verifyCMS(ctx context.Context, s *sigEntry, value []byte, r *
 	}
 	opts := cms.VerifyOptions{Content: s.raw}
 	if len(v.opts.SignerCertPEM) > 0 {
-		if certs, err := parsePEMCerts(v.opts.SignerCertPEM); err == nil {
+		if certs, err := trust.ParseCertificates(v.opts.SignerCertPEM); err == nil {
 			opts.Certificates = certs
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/asn1"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
@@ -20,6 +19,7 @@ import (
 
 	"sealdesk/document"
 	"sealdesk/signer"
+	"sealdesk/signer/trust"
 )
 
 // verifySign checks a Type="Sign" signature: a GB/T 35275 SignedData over SM3(Signature.xml)
@@ -37,7 +37,7 @@ func (v *verifier) verifySign(ctx context.Context, s *sigEntry, value []byte, r 
 		r.AddProblem("ofd.sign.cert-needed", "signature %s: %s is a bare signature value without a certificate; give the signer certificate (--cert) to verify it", s.id(), s.sig.SignedValuePath)
 		return out
 	}
-	certs, err := parsePEMCerts(v.opts.SignerCertPEM)
+	certs, err := trust.ParseCertificates(v.opts.SignerCertPEM)
 	if err != nil || len(certs) == 0 {
 		out.valueUnknown = true
 		r.AddProblem("ofd.sign.cert-unusable", "signature %s: the supplied signer certificate cannot be read: %v", s.id(), err)
@@ -52,34 +52,6 @@ func (v *verifier) verifySign(ctx context.Context, s *sigEntry, value []byte, r 
 	}
 	out.valueOK = true
 	return out
-}
-
-func parsePEMCerts(b []byte) ([]*smx509.Certificate, error) {
-	var out []*smx509.Certificate
-	for {
-		var blk *pem.Block
-		blk, b = pem.Decode(b)
-		if blk == nil {
-			break
-		}
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := smx509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	if len(out) == 0 {
-		// Perhaps DER.
-		c, err := smx509.ParseCertificate(b)
-		if err != nil {
-			return nil, errors.New("no PEM CERTIFICATE block and not a DER certificate")
-		}
-		out = append(out, c)
-	}
-	return out, nil
 }
 
 // verifyBare verifies a bare signature value over msg. SM2 values may be DER or raw r‖s
