@@ -218,6 +218,7 @@ func (h *Hub) Handler() http.Handler {
 		return h.Audit(r.Context(), principal(r), store.AuditQuery{OrgID: q.Get("org"), Since: since, Until: until,
 			Action: q.Get("action"), After: after, Limit: int(limit)})
 	}})
+	h.addCRLRoute(mux)
 	mux.Handle("/", h.wrap(&route{public: true}))
 	return mux
 }

@@ -61,6 +61,8 @@ type Options struct {
 	Burst int
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
+	// CRLDir holds the DER CRLs GET /v1/crl/{name} publishes ("" publishes none).
+	CRLDir string
 }
 
 // Hub is the registry service.

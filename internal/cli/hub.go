@@ -98,7 +98,7 @@ func runHubServe(ctx context.Context, env *Env) error {
 	tlsCert := fs.String("tls-cert", "", "TLS certificate `file` (PEM); serves HTTPS")
 	tlsKey := fs.String("tls-key", "", "TLS key `file` (PEM)")
 	clientCA := fs.String("client-ca", "", "CA `file` (PEM) for TLS client certificates (mutual TLS)")
-	demoDir := fs.String("demo", "", "demo workspace `DIR`: make sure its organisation, token and seal are on this hub")
+	demoDir := fs.String("demo", "", "demo workspace `DIR`: make sure its organisation, token and seal are on this hub, and publish its crl/ at /v1/crl/")
 	rate := fs.Float64("rate", 100, "requests per second allowed per credential (negative: no limit)")
 	maxBody := fs.Int64("max-body", 4<<20, "largest request body in `bytes`")
 	args, err := Parse(fs, env.Args)
@@ -128,8 +128,12 @@ func runHubServe(ctx context.Context, env *Env) error {
 		return Usagef("%v", err)
 	}
 	defer st.Close()
+	crlDir := "" // the demo workspace's CRLs, named by its certificates' distribution points
+	if *demoDir != "" {
+		crlDir = filepath.Join(*demoDir, demo.CRLDir)
+	}
 	h, err := server.New(server.Options{Store: st, Key: key, ParseSeal: server.SESParser, VerifyBlob: server.SESVerifier,
-		Rate: *rate, MaxBody: *maxBody})
+		Rate: *rate, MaxBody: *maxBody, CRLDir: crlDir})
 	if err != nil {
 		return err
 	}
