@@ -119,6 +119,14 @@ func classify(rd *Reader, s *sigInfo) *changeReport {
 	certP := docMDPPermission(signed)
 	gs, gf := buildGraph(signed), buildGraph(final)
 	c := &classifier{rd: rd, s: s, signed: signed, final: final, gs: gs, gf: gf, p: certP, cr: cr}
+	if c.locks = documentLocks(signed); len(c.locks) > 0 {
+		c.namesS = fieldNames(signed)
+		for _, l := range c.locks {
+			if l.p == 1 {
+				c.frozenBy = l.by
+			}
+		}
+	}
 
 	// The catalog itself replaced?
 	rs, _ := signed.Trailer["Root"].(Ref)
@@ -178,6 +186,10 @@ type classifier struct {
 	annotsHandled  map[string]bool
 	fieldsHandled  map[string]bool
 	changedObjects map[int]bool
+	// FieldMDP: the locks of the signatures in the signed revision and the field names there.
+	locks          []fieldLock
+	namesS, namesF map[int]string
+	frozenBy       string // a lock with /P 1 (PDF 2.0): no further signature is permitted
 }
 
 // candidates lists the object numbers later revisions may have (re)defined.
@@ -354,6 +366,14 @@ func (c *classifier) modified(num int, oS, oF Object, roles role) {
 		wasSigned := c.gs.sigSigned[num]
 		keys := c.changedKeys(dS, dF)
 		signedNow := !wasSigned && c.gf.sigSigned[num]
+		if name, by, locked := c.lockedBy(num); locked && signedNow {
+			c.cr.add(false, CodeFieldLocked, "signature field %q (object %d) was signed after signature %q locked it (FieldMDP)", name, num, by)
+			return
+		}
+		if signedNow && c.frozenBy != "" {
+			c.cr.add(false, CodeFieldLocked, "signature field %d was signed after signature %q locked the document (/P 1)", num, c.frozenBy)
+			return
+		}
 		for _, k := range keys {
 			switch {
 			case k == "V" && signedNow:
@@ -378,6 +398,10 @@ func (c *classifier) modified(num int, oS, oF Object, roles role) {
 		c.cr.add(c.p == 3, CodeAnnotationChanged, "annotation object %d (%s) was changed", num, roles)
 	case roles&roleField != 0:
 		for _, k := range c.changedKeys(dS, dF) {
+			if name, by, locked := c.lockedBy(num); locked {
+				c.cr.add(false, CodeFieldLocked, "form field %q (object %d): /%s changed after signature %q locked it (FieldMDP)", name, num, k, by)
+				continue
+			}
 			switch k {
 			case "V", "AS", "AP", "RV", "MK", "I":
 				c.formFill(fmt.Sprintf("form field %d: /%s changed", num, k))
@@ -386,6 +410,10 @@ func (c *classifier) modified(num int, oS, oF Object, roles role) {
 			}
 		}
 	case roles&roleFieldAP != 0:
+		if name, by, locked := c.lockedBy(num); locked {
+			c.cr.add(false, CodeFieldLocked, "form field %q: its appearance (object %d) changed after signature %q locked it (FieldMDP)", name, num, by)
+			return
+		}
 		c.formFill(fmt.Sprintf("form field appearance object %d changed", num))
 	case roles&rolePerms != 0:
 		if !Equal(dS["DocMDP"], dF["DocMDP"]) {
@@ -573,6 +601,9 @@ func (c *classifier) fieldsDiff(a, b Array) {
 			continue
 		}
 		if c.gf.roles[r.Num]&roleSigField != 0 {
+			if c.frozenBy != "" {
+				c.cr.add(false, CodeFieldLocked, "signature field %v was added after signature %q locked the document (/P 1)", r, c.frozenBy)
+			}
 			continue // a new signature field
 		}
 		c.cr.add(false, CodeFormFieldAdded, "form field %v was added after signing", r)

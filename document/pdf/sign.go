@@ -2,8 +2,10 @@ package pdf
 
 import (
 	"context"
+	"encoding"
 	"errors"
 	"fmt"
+	"hash"
 	"image"
 	"io"
 	"time"
@@ -48,6 +50,22 @@ func signErr(format string, args ...any) error { return &SignError{Msg: fmt.Spri
 // before anything is written, so the /ByteRange is known in advance, and the part after
 // /Contents is hashed before the container is built. What is hashed is exactly what is written.
 func Sign(ctx context.Context, in io.ReaderAt, size int64, req *document.SignRequest, out io.Writer) error {
+	return sign(ctx, in, size, req, "", nil, out)
+}
+
+// SignField is Sign into the existing, empty signature field named field (its fully qualified
+// name) instead of a new field: the field keeps its widgets and appearance, so req.Stamps must
+// be empty. A field that an earlier signature locked (FieldMDP: the signed field's /Lock or a
+// /Reference with /TransformMethod /FieldMDP) is refused with a *FieldLockedError.
+func SignField(ctx context.Context, in io.ReaderAt, size int64, req *document.SignRequest, field string, out io.Writer) error {
+	if field == "" {
+		return signErr("no signature field name was given")
+	}
+	return sign(ctx, in, size, req, field, nil, out)
+}
+
+// sign is Sign/SignField; cont overrides the profile's container (tests).
+func sign(ctx context.Context, in io.ReaderAt, size int64, req *document.SignRequest, target string, cont signer.Container, out io.Writer) error {
 	rd, err := NewReader(in, size)
 	if err != nil {
 		return fmt.Errorf("cannot read the PDF: %w", err)
@@ -94,8 +112,43 @@ func Sign(ctx context.Context, in io.ReaderAt, size int64, req *document.SignReq
 		}
 	}
 
-	cont, subFilter, err := containerFor(req, when)
-	if err != nil {
+	locks := documentLocks(v)
+	for _, l := range locks {
+		if l.p == 1 {
+			return &FieldLockedError{LockedBy: l.by, All: true}
+		}
+	}
+	var fill *SigField
+	if target != "" {
+		for i := range existing {
+			if existing[i].Name == target {
+				fill = &existing[i]
+			}
+		}
+		switch {
+		case fill == nil:
+			return signErr("the PDF has no signature field %q", target)
+		case fill.Value != nil:
+			return signErr("signature field %q is already signed", target)
+		case fill.Ref.Num == 0:
+			return signErr("signature field %q is not an indirect object and cannot be updated incrementally", target)
+		case len(req.Stamps) > 0:
+			return signErr("signature field %q keeps its own widget; no seal placement can be given when filling it", target)
+		}
+		for _, l := range locks {
+			if l.covers(target) {
+				return &FieldLockedError{Field: target, LockedBy: l.by}
+			}
+		}
+	}
+
+	subFilter := ""
+	if cont == nil {
+		cont, subFilter, err = containerFor(req, when)
+		if err != nil {
+			return err
+		}
+	} else if _, subFilter, err = containerFor(req, when); err != nil {
 		return err
 	}
 
@@ -103,7 +156,12 @@ func Sign(ctx context.Context, in io.ReaderAt, size int64, req *document.SignReq
 	sigRef := inc.alloc()
 	inc.sigNum = sigRef.Num
 	inc.contentsSz = cont.MaxSize()
-	fieldRef := inc.alloc()
+	var fieldRef Ref
+	if fill != nil {
+		fieldRef = fill.Ref
+	} else {
+		fieldRef = inc.alloc()
+	}
 
 	pic := req.Picture
 	if pic == nil && len(req.Stamps) > 0 && len(req.Seal) > 0 {
@@ -119,7 +177,11 @@ func Sign(ctx context.Context, in io.ReaderAt, size int64, req *document.SignReq
 	field := Dict{"FT": Name("Sig"), "T": EncodeText(name), "V": sigRef}
 	var widgets []Ref
 	pageAnnots := map[int][]Ref{}
-	if len(req.Stamps) == 0 {
+	if fill != nil {
+		// The existing field keeps its widgets, appearance and /Lock; only /V is set.
+		field = copyDict(fill.Dict)
+		field["V"] = sigRef
+	} else if len(req.Stamps) == 0 {
 		// Invisible signature: a zero-size widget on the first page.
 		if len(pages) == 0 {
 			return signErr("the PDF has no pages")
@@ -193,19 +255,26 @@ func Sign(ctx context.Context, in io.ReaderAt, size int64, req *document.SignReq
 	// AcroForm: add the field, SigFlags 3 (SignaturesExist | AppendOnly).
 	newCat := copyDict(cat)
 	catChanged := false
+	addTo := func(d Dict) {
+		if fill != nil {
+			d["SigFlags"] = Int(3) // the field is already listed
+			return
+		}
+		addField(inc, d, fieldRef)
+	}
 	switch af := cat["AcroForm"].(type) {
 	case Ref:
 		d := copyDict(v.Dict(af))
-		addField(inc, d, fieldRef)
+		addTo(d)
 		inc.set(af, d)
 	case Dict:
 		d := copyDict(af)
-		addField(inc, d, fieldRef)
+		addTo(d)
 		newCat["AcroForm"] = d
 		catChanged = true
 	default:
 		d := Dict{}
-		addField(inc, d, fieldRef)
+		addTo(d)
 		newCat["AcroForm"] = inc.add(d)
 		catChanged = true
 	}
@@ -236,6 +305,18 @@ func Sign(ctx context.Context, in io.ReaderAt, size int64, req *document.SignReq
 		perms["DocMDP"] = sigRef
 		newCat["Perms"] = perms
 		catChanged = true
+	}
+	if fill != nil {
+		// Signing a field that carries a lock records the lock in the signature (ISO 32000-1
+		// 12.8.2.4), where verifiers look for it.
+		if ld := v.Dict(fill.Dict["Lock"]); ld != nil {
+			tp := Dict{"Type": Name("TransformParams"), "V": Name("1.2"), "Action": v.Resolve(ld["Action"])}
+			if f := v.Resolve(ld["Fields"]); f != nil {
+				tp["Fields"] = f
+			}
+			refs, _ := sig["Reference"].(Array)
+			sig["Reference"] = append(refs, Dict{"Type": Name("SigRef"), "TransformMethod": Name("FieldMDP"), "TransformParams": tp})
+		}
 	}
 	if req.Profile == document.ProfilePDFSES && len(req.Identity.Chain) > 0 {
 		// An SES_Signature carries only the signer certificate; the issuing chain goes into the
@@ -295,19 +376,47 @@ func writeSigned(ctx context.Context, in io.ReaderAt, size int64, inc *increment
 	if _, err := io.CopyBuffer(io.MultiWriter(out, h), io.NewSectionReader(in, 0, size), buf); err != nil {
 		return fmt.Errorf("copying the original PDF: %w", err)
 	}
-	head := lay.buf[:lay.contentsStart]
-	if _, err := out.Write(head); err != nil {
+	// The hash state after the original bytes is kept (cloned) so that a retry with a larger
+	// placeholder does not need a second pass over the input.
+	saved := cloneHash(h, cont.Digest())
+	der, err := buildContainer(ctx, h, lay, cont)
+	if err != nil {
 		return err
 	}
-	h.Write(head)
-	h.Write(lay.buf[lay.contentsEnd:])
-	der, err := cont.Build(ctx, h.Sum(nil))
-	if err != nil {
-		return fmt.Errorf("signing: %w", err)
-	}
 	if 2*len(der) > lay.contentsEnd-lay.contentsStart-2 {
-		// The container's MaxSize is a promise; breaking it must not truncate a signature.
-		return fmt.Errorf("the signature container (%d bytes) is larger than the reserved %d bytes", len(der), inc.contentsSz)
+		// The container's MaxSize was a broken promise (e.g. a TSA token larger than its
+		// reserve). Never truncate: lay the increment out again once with room for what was
+		// built plus a margin (a new token may be a little larger) and sign again. Only the
+		// original bytes have been written to out so far, and they do not change.
+		first := len(der)
+		inc.contentsSz = first + max(first/2, 4096)
+		if lay, err = inc.serialise(prefix); err != nil {
+			return err
+		}
+		b = size + int64(lay.contentsEnd)
+		total = size + int64(len(lay.buf))
+		if err := lay.patchByteRange([4]int64{0, size + int64(lay.contentsStart), b, total - b}); err != nil {
+			return err
+		}
+		if saved != nil {
+			h = saved
+		} else {
+			if h, err = cont.Digest().New(); err != nil {
+				return err
+			}
+			if _, err := io.CopyBuffer(h, io.NewSectionReader(in, 0, size), buf); err != nil {
+				return fmt.Errorf("re-reading the original PDF: %w", err)
+			}
+		}
+		if der, err = buildContainer(ctx, h, lay, cont); err != nil {
+			return err
+		}
+		if 2*len(der) > lay.contentsEnd-lay.contentsStart-2 {
+			return &PlaceholderError{Reserved: cont.MaxSize(), Retried: inc.contentsSz, First: first, Got: len(der)}
+		}
+	}
+	if _, err := out.Write(lay.buf[:lay.contentsStart]); err != nil {
+		return err
 	}
 	gap := lay.buf[lay.contentsStart+1 : lay.contentsEnd-1]
 	for i, c := range der {
@@ -316,6 +425,58 @@ func writeSigned(ctx context.Context, in io.ReaderAt, size int64, inc *increment
 	}
 	_, err = out.Write(lay.buf[lay.contentsStart:])
 	return err
+}
+
+// cloneHash copies a hash state (hash.Cloner, else through its binary marshaling, which SM3
+// offers); nil when neither works.
+func cloneHash(h hash.Hash, d signer.DigestAlgorithm) hash.Hash {
+	if cl, ok := h.(hash.Cloner); ok {
+		if c, err := cl.Clone(); err == nil {
+			return c
+		}
+	}
+	m, ok := h.(encoding.BinaryMarshaler)
+	if !ok {
+		return nil
+	}
+	state, err := m.MarshalBinary()
+	if err != nil {
+		return nil
+	}
+	c, err := d.New()
+	if err != nil {
+		return nil
+	}
+	u, ok := c.(encoding.BinaryUnmarshaler)
+	if !ok || u.UnmarshalBinary(state) != nil {
+		return nil
+	}
+	return c
+}
+
+// buildContainer hashes the increment around /Contents into h (which holds the original
+// bytes' state) and builds the container over the digest.
+func buildContainer(ctx context.Context, h hash.Hash, lay *layout, cont signer.Container) ([]byte, error) {
+	h.Write(lay.buf[:lay.contentsStart])
+	h.Write(lay.buf[lay.contentsEnd:])
+	der, err := cont.Build(ctx, h.Sum(nil))
+	if err != nil {
+		return nil, fmt.Errorf("signing: %w", err)
+	}
+	return der, nil
+}
+
+// PlaceholderError: the signature container did not fit its /Contents placeholder even after
+// the one retry with a placeholder sized from the first container. Nothing was truncated.
+type PlaceholderError struct {
+	Reserved int // the container's MaxSize (bytes)
+	First    int // size of the first container built
+	Retried  int // placeholder of the retry
+	Got      int // size of the container built for the retry
+}
+
+func (e *PlaceholderError) Error() string {
+	return fmt.Sprintf("the signature container does not fit its /Contents placeholder: %d bytes built for a %d-byte reserve, then %d bytes for the enlarged %d-byte reserve", e.First, e.Reserved, e.Got, e.Retried)
 }
 
 func containerFor(req *document.SignRequest, when time.Time) (signer.Container, string, error) {
