@@ -5,6 +5,11 @@
 //	root.pem  pin.txt  seal.esl  sample.pdf  sample.ofd  workspace.json
 //	keys/signer-sm2.pem  keys/signer-ecdsa.p12  keys/signer-rsa.p12
 //
+// and, SealDesk's own additions: certs/ (each signer's chain), crl/ (the CAs' CRLs, which
+// `sealhub serve --demo DIR` publishes at the CRL distribution points the demo certificates
+// name, http://127.0.0.1:8443/v1/crl/), softhsm2.conf and tokens/ (the SoftHSM2 token),
+// hub.db, hub-key.pem and hub-token.txt (the local hub and the demo client's credential).
+//
 // Each part is a Step registered from its own file, run in Order.
 package demo
 
