@@ -24,7 +24,14 @@
 // picture (alpha as /SMask) at its physical size, converted through CropBox, /Rotate and
 // /UserUnit. The signature dictionary has a /Contents placeholder of Container.MaxSize bytes
 // and a fixed-width /ByteRange patched before anything is written; the digest is computed while
-// the original is copied to the output (one pass, nothing of the document held in memory).
+// the original is copied to the output (one pass, nothing of the document held in memory). A
+// container larger than its MaxSize (e.g. an unexpectedly big TSA token) is never truncated: the
+// increment is laid out once more with a larger placeholder and signed again (the hash state
+// after the original bytes is cloned, so the input is not read twice); a second overflow is a
+// *PlaceholderError. SignField signs an existing empty signature field instead of a new one.
+// FieldMDP (a signed field's /Lock, a /Reference /TransformMethod /FieldMDP; /Action
+// All|Include|Exclude with /Fields) is honoured: filling a locked field is a *FieldLockedError,
+// and a lock with PDF 2.0's /P 1 refuses any further signature.
 // Profiles: pades (ETSI.CAdES.detached, CMS with PAdES attributes, RSA/ECDSA/SM2, B-T with a
 // TSA), pdf-gm (adbe.pkcs7.detached, GM/T 0010 CMS, SM2 only), pdf-ses (a GB/T 38540
 // SES_Signature in /Contents under /SubFilter /GB38540.SES, see docs/pdf-ses.md; the signer's
@@ -40,6 +47,8 @@
 // signed one and classified by each object's role (changes.go, roles.go): new signatures, DSS
 // and metadata are allowed; form filling needs DocMDP P=2/3 and annotations P=3; anything that
 // changes what pages show, shadow content prepared in the signed bytes, xref re-pointing,
-// signature-dictionary spoofing and objects appended after the last %%EOF are disallowed.
+// signature-dictionary spoofing and objects appended after the last %%EOF are disallowed. Changes
+// to fields (values, widgets, appearances) that a signature of the signed revision locked with
+// FieldMDP, and new signatures after a /P 1 lock, are disallowed as CodeFieldLocked.
 // Problem codes are the Code* constants.
 package pdf

@@ -81,3 +81,24 @@ func TestSignPlaceholderNeverTruncates(t *testing.T) {
 		t.Errorf("after the failure out holds %d bytes, want exactly the %d original bytes", out.Len(), len(in))
 	}
 }
+
+// TestCloneHash: the retry resumes from a copy of the hash state after the original bytes, for
+// SHA-256 (hash.Cloner) and SM3 (binary marshaling only).
+func TestCloneHash(t *testing.T) {
+	for _, d := range []signer.DigestAlgorithm{signer.SHA256, signer.SM3} {
+		h, err := d.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write([]byte("original bytes"))
+		c := cloneHash(h, d)
+		if c == nil {
+			t.Fatalf("%v: the hash state cannot be copied; a retry would re-read the input", d)
+		}
+		h.Write([]byte("tail"))
+		c.Write([]byte("tail"))
+		if !bytes.Equal(h.Sum(nil), c.Sum(nil)) {
+			t.Errorf("%v: the copied state gives a different digest", d)
+		}
+	}
+}
