@@ -122,6 +122,8 @@ func TestSignRefusesLockedField(t *testing.T) {
 			continue
 		}
 		requireValid(t, name+": A and B signed", verifyBytes(t, signedB, getSigner(t, signer.ECDSA).chain.Root.Cert), 2)
+		keep(t, "fieldmdp-filled.pdf", signedB)
+		qpdfCheck(t, writeTemp(t, "filled.pdf", signedB))
 	}
 }
 

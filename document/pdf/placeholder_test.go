@@ -54,6 +54,8 @@ func TestSignRetriesPlaceholder(t *testing.T) {
 		if len(cs.B) <= 64 {
 			t.Errorf("%s: /Contents is %d bytes; the retry did not enlarge the placeholder", tc.profile, len(cs.B))
 		}
+		qpdfCheck(t, writeTemp(t, "retried.pdf", b))
+		keep(t, "retried-"+string(tc.profile)+".pdf", b)
 		requireValid(t, string(tc.profile)+" after placeholder retry", verifyBytes(t, b, getSigner(t, tc.alg).chain.Root.Cert), 1)
 	}
 }
