@@ -18,8 +18,10 @@
 //     %WINDIR%\Fonts) doubled a warm start. Config.HostFonts can expose a whole folder instead.
 //     PDFium sees no other host file.
 //   - Geometry is in millimetres from the page's visible top-left corner (the CropBox after
-//     /Rotate), the same space for page sizes, text hits and signature widgets, all computed by
-//     PDFium itself so overlays and hits agree with the rendered pixels.
+//     /Rotate), the same space for page sizes, text hits and signature widgets. Page sizes and
+//     hits come from PDFium so overlays agree with the rendered pixels; Signatures reads fields,
+//     widgets and signature dictionaries with document/pdf's reader, which pairs each signature
+//     with its own widgets (tested to agree with PDFium's widget rectangles within 0.05 mm).
 //   - Render draws forms (signature widgets are form fields) and annotations on white, stops when
 //     ctx is cancelled (checked while waiting for an instance and during PDFium's progressive
 //     rendering) and keeps results in a bounded LRU cache (by bytes) shared by all documents of
