@@ -171,6 +171,9 @@ type SignRequest struct {
 	// Certify makes the signature a certification (DocMDP) signature with this permission
 	// level (1, 2 or 3); 0 for an ordinary approval signature. PDF only.
 	Certify int
+	// Field names an existing, empty signature field (fully qualified name) to sign instead of
+	// placing a new seal: the field keeps its own widget, so Placements must be empty. PDF only.
+	Field string
 	// Lock makes an OFD signature also protect Signatures.xml (WholeProtected): no signature
 	// can be added after it without breaking it. OFD only; false keeps co-signing possible.
 	Lock bool

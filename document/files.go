@@ -62,7 +62,10 @@ func SignFile(ctx context.Context, inPath, outPath string, req *SignRequest) err
 	if h.Sign == nil {
 		return fmt.Errorf("signing %s files is not built in", format)
 	}
-	if len(req.Stamps) == 0 {
+	if req.Field != "" && len(req.Placements) > 0 {
+		return fmt.Errorf("signature field %q keeps its own widget: give no seal placement with it", req.Field)
+	}
+	if len(req.Stamps) == 0 && req.Field == "" {
 		var pages Pages
 		if NeedsPages(req.Placements) {
 			doc, err := OpenFile(inPath)

@@ -5,11 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"sealdesk/document"
 	"sealdesk/signer"
+	"sealdesk/signer/pki"
 )
 
 // formDoc returns a one-page sample with a text field "Name", a text field "Other" and empty
@@ -219,4 +222,45 @@ func fakeSignB(t *testing.T, b []byte) []byte {
 			"ByteRange": Array{Int(0), Int(0), Int(0), Int(0)}, "Contents": String{B: make([]byte, 16)}})
 		inc.set(ref, nd)
 	})
+}
+
+// TestSignFileIntoField goes through document.SignFile with SignRequest.Field (what
+// `sealctl sign --field` does): the existing field B is signed, no new field appears, and a
+// placement given with a field is refused.
+func TestSignFileIntoField(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "form.pdf")
+	if err := os.WriteFile(in, formDoc(t, nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	req := request(t, signer.ECDSA, document.ProfilePAdES)
+	req.Placements, req.Stamps = nil, nil
+	req.Field = "B"
+	out := filepath.Join(dir, "signed.pdf")
+	if err := document.SignFile(context.Background(), in, out, req); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, f, _ := fieldByName(t, b, "B"); f["V"] == nil {
+		t.Fatal("field B has no signature value after signing it")
+	}
+	rep, err := document.VerifyFile(context.Background(), out, &document.VerifyOptions{
+		TrustPEM: pki.PEM(getSigner(t, signer.ECDSA).chain.Root.Cert)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Signatures) != 1 || rep.Signatures[0].Name != "B" || rep.Signatures[0].Integrity != document.OK {
+		t.Fatalf("report: %+v", rep.Signatures)
+	}
+	req2 := request(t, signer.ECDSA, document.ProfilePAdES)
+	req2.Field = "A"
+	req2.Placements = []document.Placement{{Page: 0, At: &document.Point{X: 50, Y: 50}}}
+	req2.Stamps = nil
+	if err := document.SignFile(context.Background(), in, filepath.Join(dir, "x.pdf"), req2); err == nil ||
+		!strings.Contains(err.Error(), "give no seal placement") {
+		t.Fatalf("placement with a field: %v", err)
+	}
 }

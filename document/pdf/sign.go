@@ -49,7 +49,12 @@ func signErr(format string, args ...any) error { return &SignError{Msg: fmt.Spri
 // (small: widgets, seal image, signature dictionary) is built in memory with its placeholders
 // before anything is written, so the /ByteRange is known in advance, and the part after
 // /Contents is hashed before the container is built. What is hashed is exactly what is written.
+//
+// With req.Field set, Sign is SignField into that field.
 func Sign(ctx context.Context, in io.ReaderAt, size int64, req *document.SignRequest, out io.Writer) error {
+	if req.Field != "" {
+		return SignField(ctx, in, size, req, req.Field, out)
+	}
 	return sign(ctx, in, size, req, "", nil, out)
 }
 

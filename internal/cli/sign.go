@@ -17,7 +17,7 @@ import (
 
 const signUsage = "--in IN [--in IN2 ...] [--out OUT | --out-dir DIR] --key URI [--seal SEAL] [--profile P]\n" +
 	"    (--page N --at X,Y [--size W,H] | --keyword WORD [--nth N] [--offset DX,DY] | --cross-page [--pages A-B])\n" +
-	"    [--reason R] [--location L] [--tsa URL] [--hub URL] [--certify 1|2|3] [--lock] [--pin-file F]"
+	"    [--reason R] [--location L] [--tsa URL] [--hub URL] [--certify 1|2|3] [--lock] [--field NAME] [--pin-file F]"
 
 func init() {
 	Register(&Command{
@@ -50,6 +50,7 @@ func runSign(ctx context.Context, env *Env) error {
 	hubURL := fs.String("hub", os.Getenv("SEALDESK_HUB"), "seal registry `URL`: checks the seal's status first")
 	certify := fs.Int("certify", 0, "PDF: make a certification signature with DocMDP permission `P` (1, 2 or 3)")
 	lock := fs.Bool("lock", false, "OFD: also protect Signatures.xml, so that no later signature can be added")
+	field := fs.String("field", "", "PDF: sign the existing empty signature field `NAME` (it keeps its widget; no placement)")
 	pinFile := fs.String("pin-file", "", "read the PIN or keystore password from `file`")
 	outboxPath := fs.String("outbox", "", "signing-record outbox `file` (default $SEALDESK_OUTBOX or the user config dir)")
 	pos, err := Parse(fs, env.Args)
@@ -66,9 +67,11 @@ func runSign(ctx context.Context, env *Env) error {
 	if *out != "" && len(inputs) > 1 {
 		return Usagef("--out names one file; for %d inputs use --out-dir", len(inputs))
 	}
-	placements, err := parsePlacement(*page, *at, *size, *keyword, *nth, *offset, *cross, *pages)
-	if err != nil {
-		return err
+	var placements []document.Placement
+	if *field == "" || *at != "" || *keyword != "" || *cross {
+		if placements, err = parsePlacement(*page, *at, *size, *keyword, *nth, *offset, *cross, *pages); err != nil {
+			return err
+		}
 	}
 	if *certify < 0 || *certify > 3 {
 		return Usagef("--certify takes 1, 2 or 3")
@@ -127,6 +130,7 @@ func runSign(ctx context.Context, env *Env) error {
 			TSA:        *tsaURL,
 			Certify:    *certify,
 			Lock:       *lock,
+			Field:      *field,
 		}
 		start := time.Now()
 		if _, err := sess.Sign(ctx, in, dst, req); err != nil {
