@@ -61,7 +61,7 @@ func sigContents(t *testing.T, b []byte) (String, Dict, Ref) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := signatureFields(rd.Final)[0]
+	f := SignatureFields(rd.Final)[0]
 	d := rd.Final.Dict(f.Value)
 	return d["Contents"].(String), d, f.Value.(Ref)
 }
@@ -129,7 +129,7 @@ func TestAttackSWA(t *testing.T) {
 	_, sd, sref := sigContents(t, signed)
 	wrapped := appendUpdate(t, signed, func(inc *increment, v *View) {
 		copyRef := inc.add(copyDict(sd))
-		for _, f := range signatureFields(v) {
+		for _, f := range SignatureFields(v) {
 			fd := copyDict(f.Dict)
 			fd["V"] = copyRef
 			fd["TU"] = String{B: []byte("moved")}

@@ -57,7 +57,7 @@ func FuzzReader(f *testing.F) {
 			return
 		}
 		rd.Final.Pages()
-		signatureFields(rd.Final)
+		SignatureFields(rd.Final)
 		for _, r := range rd.Revisions() {
 			if v, err := rd.ViewAt(r.StartXref); err == nil {
 				buildGraph(v)

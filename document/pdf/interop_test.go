@@ -164,7 +164,7 @@ func TestInteropBouncyCastleSM2CMS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := signatureFields(rd.Final)[0]
+	f := SignatureFields(rd.Final)[0]
 	cs := rd.Final.Dict(f.Value)["Contents"].(String)
 	dir := t.TempDir()
 	data := append(append([]byte(nil), b[:cs.Off]...), b[cs.End:]...)

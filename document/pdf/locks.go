@@ -94,7 +94,7 @@ func sigLocks(v *View, f SigField, sd Dict) []fieldLock {
 // documentLocks returns the locks of every signed signature field of v.
 func documentLocks(v *View) []fieldLock {
 	var out []fieldLock
-	for _, f := range signatureFields(v) {
+	for _, f := range SignatureFields(v) {
 		if f.Value == nil {
 			continue
 		}

@@ -48,7 +48,7 @@ func TestProfilesVerify(t *testing.T) {
 		}
 		// The reason is stored as UTF-16BE (non-ASCII), read back intact.
 		rd, _ := NewReader(bytes.NewReader(out), int64(len(out)))
-		sd := rd.Final.Dict(signatureFields(rd.Final)[0].Value)
+		sd := rd.Final.Dict(SignatureFields(rd.Final)[0].Value)
 		if r, _ := sd["Reason"].(String); TextString(r.B) != "同意" {
 			t.Errorf("reason read back as %q", TextString(r.B))
 		}

@@ -98,7 +98,7 @@ func sign(ctx context.Context, in io.ReaderAt, size int64, req *document.SignReq
 		when = time.Now()
 	}
 
-	existing := signatureFields(v)
+	existing := SignatureFields(v)
 	signedCount := 0
 	for _, f := range existing {
 		if f.Value != nil {
@@ -576,8 +576,11 @@ type SigField struct {
 	Widgets []Ref
 }
 
-// signatureFields walks the AcroForm field tree for /FT /Sig fields.
-func signatureFields(v *View) []SigField {
+// SignatureFields walks /AcroForm /Fields depth first (the order viewers list fields) for the
+// terminal /FT /Sig fields, inheriting /FT, joining partial names with ".", skipping loops and
+// trees deeper than 32. The verifier, the signer and the preview engine's signature overlay all
+// read fields through it.
+func SignatureFields(v *View) []SigField {
 	cat, _, err := v.Catalog()
 	if err != nil {
 		return nil
@@ -605,13 +608,13 @@ func signatureFields(v *View) []SigField {
 			return
 		}
 		name := prefix
-		if t, ok := d["T"].(String); ok {
+		if t, ok := v.Resolve(d["T"]).(String); ok {
 			if name != "" {
 				name += "."
 			}
 			name += TextString(t.B)
 		}
-		if f := NameOf(d["FT"]); f != "" {
+		if f := NameOf(v.Resolve(d["FT"])); f != "" {
 			ft = f
 		}
 		kids := v.Array(d["Kids"])
@@ -624,7 +627,7 @@ func signatureFields(v *View) []SigField {
 		}
 		if ft == "Sig" && !fieldKids {
 			f := SigField{Ref: r, Name: name, Dict: d, Value: d["V"]}
-			if len(kids) == 0 {
+			if len(kids) == 0 && isRef {
 				f.Widgets = []Ref{r}
 			}
 			for _, k := range kids {

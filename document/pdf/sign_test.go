@@ -63,7 +63,7 @@ func TestSignBasicStructures(t *testing.T) {
 		if rd.Repaired {
 			t.Fatalf("our output needed repair: %v", rd.RepairErr)
 		}
-		if got := len(signatureFields(rd.Final)); got != 1 {
+		if got := len(SignatureFields(rd.Final)); got != 1 {
 			t.Fatalf("%d signature fields, want 1", got)
 		}
 		// Structural cross-check by an independent parser (pdfcpu, relaxed ISO 32000 validation).

@@ -72,7 +72,7 @@ func Verify(ctx context.Context, in io.ReaderAt, size int64, opts *document.Veri
 		return nil, ErrEncrypted
 	}
 	tc := newTrustChecker(ctx, opts, dssCertificates(rd.Final))
-	fields := signatureFields(rd.Final)
+	fields := SignatureFields(rd.Final)
 	var sigs []*sigInfo
 	for _, f := range fields {
 		if f.Value == nil {
@@ -703,7 +703,7 @@ func SignedVersion(in io.ReaderAt, size int64, i int) (*io.SectionReader, error)
 		return nil, err
 	}
 	var n int
-	for _, f := range signatureFields(rd.Final) {
+	for _, f := range SignatureFields(rd.Final) {
 		if f.Value == nil {
 			continue
 		}

@@ -68,8 +68,8 @@ func exactSignatures(r io.ReaderAt, size int64) ([]document.SignatureInfo, error
 		}
 	}
 	sigs := []document.SignatureInfo{}
-	for _, f := range sigFields(v) {
-		sd := v.Dict(f.value)
+	for _, f := range pdf.SignatureFields(v) {
+		sd := v.Dict(f.Value)
 		if sd == nil {
 			continue // an empty field waiting for a signer is not a signature
 		}
@@ -81,7 +81,7 @@ func exactSignatures(r io.ReaderAt, size int64) ([]document.SignatureInfo, error
 		if sub == "" && len(contents) == 0 {
 			continue
 		}
-		info := document.SignatureInfo{Index: len(sigs), Name: f.name, Profile: profileOf(sub, contents),
+		info := document.SignatureInfo{Index: len(sigs), Name: f.Name, Profile: profileOf(sub, contents),
 			Pages: []int{}, Rects: []document.Rect{}}
 		if sub != "" {
 			info.Extra = append(info.Extra, "subFilter="+sub)
@@ -92,15 +92,12 @@ func exactSignatures(r io.ReaderAt, size int64) ([]document.SignatureInfo, error
 		if rs, ok := v.Resolve(sd["Reason"]).(pdf.String); ok && len(rs.B) > 0 {
 			info.Extra = append(info.Extra, "reason="+pdf.TextString(rs.B))
 		}
-		for _, w := range f.widgets {
+		for _, w := range f.Widgets {
 			wd := v.Dict(w)
 			if wd == nil {
 				continue
 			}
-			pi, ok := -1, false
-			if wr, isRef := w.(pdf.Ref); isRef {
-				pi, ok = pageOf[wr]
-			}
+			pi, ok := pageOf[w]
 			if !ok {
 				if pr, isRef := wd["P"].(pdf.Ref); isRef {
 					pi, ok = byRef[pr]
@@ -124,80 +121,6 @@ func exactSignatures(r io.ReaderAt, size int64) ([]document.SignatureInfo, error
 		sigs = append(sigs, info)
 	}
 	return sigs, nil
-}
-
-// sigField is one terminal signature field: its full name, /V and widgets (the field itself
-// when field and widget are merged, else its /Kids without /T).
-type sigField struct {
-	name    string
-	value   pdf.Object
-	widgets []pdf.Object
-}
-
-// sigFields walks /AcroForm /Fields depth first (the order viewers list fields), inheriting
-// /FT, joining partial names with ".", skipping loops and trees deeper than 32.
-func sigFields(v *pdf.View) []sigField {
-	cat, _, err := v.Catalog()
-	if err != nil {
-		return nil
-	}
-	acro := v.Dict(cat["AcroForm"])
-	if acro == nil {
-		return nil
-	}
-	var out []sigField
-	seen := map[pdf.Ref]bool{}
-	var walk func(o pdf.Object, prefix string, ft pdf.Name, depth int)
-	walk = func(o pdf.Object, prefix string, ft pdf.Name, depth int) {
-		if depth > 32 {
-			return
-		}
-		if r, ok := o.(pdf.Ref); ok {
-			if seen[r] {
-				return
-			}
-			seen[r] = true
-		}
-		d := v.Dict(o)
-		if d == nil {
-			return
-		}
-		name := prefix
-		if t, ok := v.Resolve(d["T"]).(pdf.String); ok {
-			if name != "" {
-				name += "."
-			}
-			name += pdf.TextString(t.B)
-		}
-		if f := pdf.NameOf(v.Resolve(d["FT"])); f != "" {
-			ft = f
-		}
-		kids := v.Array(d["Kids"])
-		fieldKids := false
-		for _, k := range kids {
-			if kd := v.Dict(k); kd != nil && kd["T"] != nil {
-				fieldKids = true
-			}
-		}
-		if !fieldKids {
-			if ft == "Sig" {
-				f := sigField{name: name, value: d["V"]}
-				if len(kids) == 0 {
-					f.widgets = []pdf.Object{o}
-				}
-				f.widgets = append(f.widgets, kids...)
-				out = append(out, f)
-			}
-			return
-		}
-		for _, k := range kids {
-			walk(k, name, ft, depth+1)
-		}
-	}
-	for _, f := range v.Array(acro["Fields"]) {
-		walk(f, "", "", 0)
-	}
-	return out
 }
 
 // signaturesByOrder is the fallback of Signatures for files the project's reader cannot parse
