@@ -466,37 +466,19 @@ func readCerts(path string) ([]*smx509.Certificate, error) {
 	if err != nil {
 		return nil, Usagef("cannot read signer certificate: %v", err)
 	}
+	all, err := trust.ParseCertificates(b)
+	if err != nil {
+		return nil, Usagef("%s: %v", path, err)
+	}
 	var out []*smx509.Certificate
-	rest, n := b, 0
-	for {
-		var blk *pem.Block
-		blk, rest = pem.Decode(rest)
-		if blk == nil {
-			break
-		}
-		if blk.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := smx509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, Usagef("%s: certificate %d: %v", path, n+1, err)
-		}
-		n++
+	for _, c := range all {
 		// Files often carry the chain after the leaf; a seal binds signers, not their CAs.
-		if c.IsCA {
-			continue
+		if !c.IsCA {
+			out = append(out, c)
 		}
-		out = append(out, c)
 	}
-	if len(out) == 0 && n > 0 {
+	if len(out) == 0 {
 		return nil, Usagef("%s holds only CA certificates, no signer certificate", path)
-	}
-	if n == 0 {
-		c, err := smx509.ParseCertificate(b)
-		if err != nil {
-			return nil, Usagef("%s holds no PEM certificate and is not a DER certificate", path)
-		}
-		out = append(out, c)
 	}
 	return out, nil
 }
