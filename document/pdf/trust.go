@@ -75,14 +75,7 @@ func (tc *trustChecker) check(sr *document.SignatureReport, leaf *smx509.Certifi
 	for _, p := range res.Problems {
 		sr.AddProblem(p.Code, "%s", p.Message)
 	}
-	switch {
-	case res.ChainStatus == trust.Failed || res.ValidAtSigning == trust.Failed || res.KeyUsage == trust.Failed || res.Revocation == trust.Failed:
-		sr.Trust = document.Failed
-	case res.ChainStatus == trust.OK && res.ValidAtSigning == trust.OK && res.KeyUsage == trust.OK:
-		sr.Trust = document.OK
-	default:
-		sr.Trust = document.Unknown
-	}
+	sr.Trust = string(res.TrustVerdict())
 	if res.Revocation != "" {
 		sr.Revocation = string(res.Revocation)
 	}

@@ -193,6 +193,20 @@ func (r *Result) Status() Status {
 	return st
 }
 
+// TrustVerdict is the verdict signature reports give as "trust", which keep revocation in a
+// field of its own: failed when the chain, the validity at signing, the key usage or the
+// revocation failed; ok when the first three are ok (revocation may still be unknown, e.g.
+// offline); else unknown.
+func (r *Result) TrustVerdict() Status {
+	switch {
+	case r.ChainStatus == Failed || r.ValidAtSigning == Failed || r.KeyUsage == Failed || r.Revocation == Failed:
+		return Failed
+	case r.ChainStatus == OK && r.ValidAtSigning == OK && r.KeyUsage == OK:
+		return OK
+	}
+	return Unknown
+}
+
 // Check is CheckRequest for a leaf, its intermediates and the signing time.
 func (v *Verifier) Check(ctx context.Context, leaf *smx509.Certificate, intermediates []*smx509.Certificate, at time.Time) *Result {
 	return v.CheckRequest(ctx, Request{Leaf: leaf, Intermediates: intermediates, At: at})

@@ -50,14 +50,7 @@ func (v *verifier) trust(ctx context.Context, sv signedValue, r *document.Signat
 		}
 		r.AddProblem(p.Code, "%s", p.Message)
 	}
-	switch {
-	case res.ChainStatus == trust.Failed || res.ValidAtSigning == trust.Failed || res.KeyUsage == trust.Failed || res.Revocation == trust.Failed:
-		r.Trust = document.Failed
-	case res.ChainStatus == trust.OK && res.ValidAtSigning == trust.OK && res.KeyUsage == trust.OK:
-		r.Trust = document.OK
-	default:
-		r.Trust = document.Unknown
-	}
+	r.Trust = string(res.TrustVerdict())
 	if sv.certValidity == document.Failed {
 		r.Trust = document.Failed
 	}
