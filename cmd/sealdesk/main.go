@@ -18,6 +18,7 @@ import (
 	_ "sealdesk/document/ofd/ofdsig" // OFD signing and verification
 	_ "sealdesk/document/pdf"        // PDF signing and verification
 	_ "sealdesk/document/pdfium"     // PDF preview, text search
+	"sealdesk/internal/version"
 	"sealdesk/ui"
 )
 
@@ -26,11 +27,16 @@ func main() {
 	workspace := flag.String("workspace", "", "demo workspace `directory` (workspace.json)")
 	lang := flag.String("lang", "", "UI language: zh (简体中文, default) or en (default: saved setting)")
 	dark := flag.Bool("dark", false, "dark theme")
+	showVersion := flag.Bool("version", false, "print the version and build information, then exit")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: sealdesk [--workspace DIR] [--lang zh|en] [--dark] [FILE]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
+	if *showVersion {
+		fmt.Println(version.String("sealdesk"))
+		return
+	}
 	if flag.NArg() > 1 {
 		flag.Usage()
 		os.Exit(2)

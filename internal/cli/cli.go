@@ -17,6 +17,8 @@ import (
 	"os/signal"
 	"sort"
 	"strings"
+
+	"sealdesk/internal/version"
 )
 
 // Exit codes.
@@ -91,7 +93,7 @@ func Main(program string, args []string, stdin io.Reader, stdout, stderr io.Writ
 		return ExitOK
 	}
 	if args[0] == "version" || args[0] == "--version" {
-		fmt.Fprintf(stdout, "%s %s\n", program, Version)
+		fmt.Fprintln(stdout, version.String(program))
 		return ExitOK
 	}
 	cmd, rest := find(program, args)
@@ -118,9 +120,6 @@ func Main(program string, args []string, stdin io.Reader, stdout, stderr io.Writ
 	fmt.Fprintf(stderr, "%s: %v\n", program, err)
 	return ExitUsage
 }
-
-// Version is set at build time with -ldflags "-X sealdesk/internal/cli.Version=...".
-var Version = "dev"
 
 func find(program string, args []string) (*Command, []string) {
 	var best *Command
