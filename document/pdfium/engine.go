@@ -186,6 +186,7 @@ func NewEngine(cfg Config) (*Engine, error) {
 	unlock := func() {}
 	if e.CacheDir != "" {
 		unlock = lockCache(e.CacheDir)
+		seedCache(e.CacheDir) // seed.go: the prepared cache an installed package ships
 	}
 	pool, err := webassembly.Init(webassembly.Config{
 		MinIdle:       0,
