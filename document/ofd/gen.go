@@ -21,6 +21,7 @@ type Builder struct {
 	CustomData    []CustomData
 	pages         []*PageBuilder
 	media         []genMedia
+	embedded      []genFont
 	nextID        int
 }
 
@@ -40,6 +41,13 @@ type genMedia struct {
 	id     int
 	format string
 	data   []byte
+}
+
+// genFont is a font embedded with EmbedFont.
+type genFont struct {
+	id   int
+	name string
+	data []byte
 }
 
 // PageBuilder collects one page's objects.
@@ -189,10 +197,43 @@ func (p *PageBuilder) Rect(r Box, lineWidth float64) {
 
 // Image draws an image file (PNG, JPEG, …; format is its MultiMedia Format) into box.
 func (p *PageBuilder) Image(box Box, format string, data []byte) {
-	id := p.b.id()
-	p.b.media = append(p.b.media, genMedia{id: id, format: format, data: data})
+	id := p.b.AddImage(format, data)
 	p.objs = append(p.objs, fmt.Sprintf(`<ofd:ImageObject ID="%d" Boundary="%s %s %s %s" CTM="%s 0 0 %s 0 0" ResourceID="%d"/>`,
 		p.b.id(), num(box.X), num(box.Y), num(box.W), num(box.H), num(box.W), num(box.H), id))
+}
+
+// AddImage adds an image file to the document's resources and returns its resource ID, for
+// objects written with Raw.
+func (b *Builder) AddImage(format string, data []byte) int {
+	id := b.id()
+	b.media = append(b.media, genMedia{id: id, format: format, data: data})
+	return id
+}
+
+// EmbedFont adds a font whose file (TrueType, OpenType, bare CFF — whatever data holds) is
+// embedded in the package, and returns its resource ID for objects written with Raw.
+func (b *Builder) EmbedFont(name string, data []byte) int {
+	id := b.id()
+	b.embedded = append(b.embedded, genFont{id: id, name: name, data: data})
+	return id
+}
+
+// FontID returns the resource ID of a declared font name (FontSong, FontKai, FontMono), for
+// objects written with Raw.
+func FontID(name string) int {
+	for _, f := range genFonts {
+		if f.name == name {
+			return f.id
+		}
+	}
+	return genFonts[0].id
+}
+
+// Raw adds page-object XML as written (elements in the ofd: namespace prefix), for fixtures that
+// exercise what the typed helpers do not write: clips, shadings, negative boundaries, CTMs.
+// Object IDs are the caller's; they need only be unique within the page.
+func (p *PageBuilder) Raw(xml string) {
+	p.objs = append(p.objs, xml)
 }
 
 const ns = `xmlns:ofd="http://www.ofdspec.org/2016"`
@@ -241,6 +282,9 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 	for _, f := range genFonts {
 		fmt.Fprintf(&pub, `<ofd:Font ID="%d" FontName="%s" FamilyName="%s"/>`, f.id, esc(f.name), esc(f.name))
 	}
+	for _, f := range b.embedded {
+		fmt.Fprintf(&pub, `<ofd:Font ID="%d" FontName="%s"><ofd:FontFile>font_%d.ttf</ofd:FontFile></ofd:Font>`, f.id, esc(f.name), f.id)
+	}
 	pub.WriteString(`</ofd:Fonts></ofd:Res>`)
 	files = append(files, struct{ name, content string }{"Doc_0/PublicRes.xml", pub.String()})
 	var dres strings.Builder
@@ -274,6 +318,15 @@ func (b *Builder) WriteTo(w io.Writer) (int64, error) {
 			return cw.n, err
 		}
 		if _, err := f.Write(m.data); err != nil {
+			return cw.n, err
+		}
+	}
+	for _, ft := range b.embedded {
+		f, err := zw.CreateHeader(&zip.FileHeader{Name: fmt.Sprintf("Doc_0/Res/font_%d.ttf", ft.id), Method: zip.Deflate, Modified: zipTime})
+		if err != nil {
+			return cw.n, err
+		}
+		if _, err := f.Write(ft.data); err != nil {
 			return cw.n, err
 		}
 	}

@@ -22,6 +22,10 @@ func parseID(s string) ID {
 type Box struct{ X, Y, W, H float64 }
 
 // ParseBox parses an ST_Box. Commas are accepted as separators, as some producers write them.
+// A negative width or height is kept as written: producers write right-aligned text as
+// Boundary="162.5 58 -6 5" with TextCode X="-6", so the object's origin stays at (x, y) and the
+// box extends to the left (Normalized gives the area). Callers that need a positive size (page
+// areas, stamps) check it themselves.
 func ParseBox(s string) (Box, error) {
 	v, err := ParseFloats(s)
 	if err != nil {
@@ -30,20 +34,42 @@ func ParseBox(s string) (Box, error) {
 	if len(v) != 4 {
 		return Box{}, fmt.Errorf("box %q: want 4 numbers, have %d", s, len(v))
 	}
-	if v[2] < 0 || v[3] < 0 {
-		return Box{}, fmt.Errorf("box %q: negative size", s)
-	}
 	return Box{v[0], v[1], v[2], v[3]}, nil
 }
 
-// Empty reports whether b has no area.
+// Empty reports whether b has no area (a negative size counts as none: page and stamp boxes).
 func (b Box) Empty() bool { return b.W <= 0 || b.H <= 0 }
+
+// Normalized returns the same area with a non-negative width and height.
+func (b Box) Normalized() Box {
+	if b.W < 0 {
+		b.X, b.W = b.X+b.W, -b.W
+	}
+	if b.H < 0 {
+		b.Y, b.H = b.Y+b.H, -b.H
+	}
+	return b
+}
 
 // ParseFloats parses an ST_Array of numbers (spaces or commas). NaN and infinities are refused.
 func ParseFloats(s string) ([]float64, error) {
+	return parseNumbers(s, false)
+}
+
+// parseNumbers parses an ST_Array; with hex, "#ee" is the hexadecimal integer 0xee (colour
+// values, GB/T 33190 §8.3.2: "#ee #20 #25").
+func parseNumbers(s string, hex bool) ([]float64, error) {
 	f := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' || r == '\t' || r == '\n' || r == '\r' })
 	out := make([]float64, 0, len(f))
 	for _, w := range f {
+		if hex && strings.HasPrefix(w, "#") {
+			v, err := strconv.ParseUint(w[1:], 16, 32)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not a hexadecimal number", w)
+			}
+			out = append(out, float64(v))
+			continue
+		}
 		v, err := strconv.ParseFloat(w, 64)
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 			return nil, fmt.Errorf("%q is not a number", w)

@@ -28,6 +28,7 @@ type Reader struct {
 	annotsOK   bool
 	fontSets   map[bool]*fonts
 	mediaCache map[string]*mediaEntry
+	images     imageCache // RGBA forms of decoded images, for raster previews
 	stamps     []Stamp
 	stampsOK   bool
 	stampsErr  error

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/draw"
 	"math"
 	"strings"
 
@@ -271,11 +270,19 @@ func (d *drawer) object(n *Node, st state) (state, bool) {
 		s.gp.miter = parseFloat(n.Attr("MiterLimit"), s.gp.miter)
 	}
 	if d.t != nil {
-		for _, c := range n.Child("Clips").All("Clip") {
+		clips := n.Child("Clips")
+		// TransFlag="true": the clip areas are in the object's own space, so its CTM applies to
+		// them too (an image's clip is then its unit square); by default they are in the
+		// Boundary's space.
+		clipSpace := boxSpace
+		if parseBool(clips.Attr("TransFlag"), false) {
+			clipSpace = s.pm
+		}
+		for _, c := range clips.All("Clip") {
 			var region *canvas.Path
 			for _, a := range c.All("Area") {
 				am, _ := parseCTM(a.Attr("CTM"))
-				space := boxSpace.Mul(am)
+				space := clipSpace.Mul(am)
 				if p := a.Child("Path"); p != nil {
 					pb, _ := ParseBox(p.Attr("Boundary"))
 					pm, _ := parseCTM(p.Attr("CTM"))
@@ -341,8 +348,9 @@ func (d *drawer) pathObject(n *Node, s state) {
 		if c == nil {
 			c = s.gp.fill
 		}
+		// No FillColor anywhere: the default fill is transparent (GB/T 33190 CT_Path), so
+		// Fill="true" alone paints nothing.
 		if c == nil {
-			style.Fill = canvas.Paint{Color: premul(0, 0, 0, s.alpha)}
 		} else if pat := c.Node.Child("Pattern"); pat != nil {
 			d.patternFill(p, pat, s)
 		} else if pt, ok := d.paint(c, s.res, s.alpha, cm); ok {
@@ -390,11 +398,18 @@ func newRaster(b Box, dpi float64) (*image.RGBA, *target, canvas.Matrix, error) 
 		return nil, nil, canvas.Identity, fmt.Errorf("page of %gx%g mm at %g dpi needs %dx%d pixels, more than the limit of %d", b.W, b.H, dpi, w, h, MaxPixels)
 	}
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
+	// White paper: fill the first row, then double it (a copy is a memmove, draw.Draw's
+	// uniform fill a loop).
+	for i := range img.Pix[:w*4] {
+		img.Pix[i] = 0xff
+	}
+	for n := w * 4; n < len(img.Pix); n *= 2 {
+		copy(img.Pix[n:], img.Pix[:n])
+	}
 	ras := rasterizer.FromImage(img, canvas.DPMM(dpmm), canvas.DefaultColorSpace)
 	hc := float64(h) / dpmm
 	// The rasterizer evaluates gradients in pixel coordinates with y down.
-	t := &target{r: ras, raster: true, dpmm: dpmm, gradView: canvas.Matrix{{dpmm, 0, 0}, {0, -dpmm, float64(h)}}}
+	t := &target{r: ras, raster: true, dpmm: dpmm, gradView: canvas.Matrix{{dpmm, 0, 0}, {0, -dpmm, float64(h)}}, img: img}
 	base := pageBase(b, hc)
 	return img, t, base, nil
 }
@@ -415,6 +430,7 @@ func (r *Reader) RenderPage(ctx context.Context, i int, dpi float64, opts *Rende
 	if err != nil {
 		return nil, err
 	}
+	t.cache = &r.images
 	d := r.newDrawer(ctx, t, base, opts)
 	if err := d.drawPage(i); err != nil {
 		return nil, err

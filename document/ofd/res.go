@@ -26,7 +26,7 @@ func ParseColor(n *Node) *Color {
 		return nil
 	}
 	c := &Color{Index: -1, Alpha: 255, ColorSpace: parseID(n.Attr("ColorSpace")), Node: n}
-	if v, err := ParseFloats(n.Attr("Value")); err == nil {
+	if v, err := parseNumbers(n.Attr("Value"), true); err == nil {
 		c.Value = v
 	}
 	if s := n.Attr("Index"); s != "" {
@@ -184,7 +184,7 @@ func (r *Resources) addRes(p *Package, name string, n *Node) error {
 			case "ColorSpace":
 				cs := &ColorSpace{ID: id, Type: strings.ToUpper(c.Attr("Type")), BPC: int(parseFloat(c.Attr("BitsPerComponent"), 8))}
 				for _, cv := range c.Child("Palette").All("CV") {
-					v, _ := ParseFloats(cv.Text)
+					v, _ := parseNumbers(cv.Text, true)
 					cs.Palette = append(cs.Palette, v)
 				}
 				r.ColorSpaces[id] = cs

@@ -2,6 +2,7 @@ package ofd
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strings"
 )
 
@@ -142,11 +143,17 @@ func (p *Package) ParseSignature(name string, data []byte) (*Signature, error) {
 	}
 	for _, a := range si.All("StampAnnot") {
 		st := StampAnnot{ID: a.Attr("ID"), PageRef: parseID(a.Attr("PageRef"))}
-		if st.Boundary, err = ParseBox(a.Attr("Boundary")); err != nil {
+		if st.Boundary, err = ParseBox(a.Attr("Boundary")); err == nil && (st.Boundary.W < 0 || st.Boundary.H < 0) {
+			err = fmt.Errorf("box %q: negative size", a.Attr("Boundary"))
+		}
+		if err != nil {
 			return nil, errorf(name, ErrMalformed, "StampAnnot %q Boundary: %v", st.ID, err)
 		}
 		if c := a.Attr("Clip"); strings.TrimSpace(c) != "" {
 			b, err := ParseBox(c)
+			if err == nil && (b.W < 0 || b.H < 0) {
+				err = fmt.Errorf("box %q: negative size", c)
+			}
 			if err != nil {
 				return nil, errorf(name, ErrMalformed, "StampAnnot %q Clip: %v", st.ID, err)
 			}

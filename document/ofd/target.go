@@ -6,9 +6,9 @@ import (
 	"image/draw"
 	"math"
 
+	"github.com/srwiley/scanx"
 	"github.com/tdewolff/canvas"
 	"github.com/tdewolff/canvas/renderers/rasterizer"
-	xdraw "golang.org/x/image/draw"
 )
 
 // target is where drawing goes: a canvas renderer (the rasterizer for previews, the PDF writer
@@ -20,6 +20,12 @@ type target struct {
 	gradView canvas.Matrix // canvas mm → the coordinates the renderer evaluates gradients in
 	raster   bool
 	dpmm     float64 // raster resolution, for stroke flattening tolerance
+	// img is the raster itself (raster targets): images are composited into it directly
+	// (rasterImage), with conversions and reductions kept in cache.
+	img       *image.RGBA
+	cache     *imageCache
+	scanner   *scanx.Scanner
+	clipMasks map[*clip]*coverage
 }
 
 // maxExtent bounds the size of anything drawn, in canvas millimetres, and maxDashes the dashes
@@ -29,15 +35,19 @@ const (
 	maxDashes = 100000
 )
 
-// clip is a clip region in canvas coordinates.
+// clip is a clip region in canvas coordinates: the intersection of its regions. Raster
+// targets turn the regions into coverage masks and multiply them (exact whatever the shapes);
+// vector targets intersect them geometrically once (path), as PDF has no mask for this.
 type clip struct {
-	path   *canvas.Path
-	bounds canvas.Rect
-	rect   bool // the region is exactly bounds (fast containment tests)
+	regions []*canvas.Path
+	bounds  canvas.Rect
+	rect    bool // a single region that is exactly bounds (fast containment tests)
+
+	and *canvas.Path // the intersection of regions, computed on first use
 }
 
 func newRectClip(r canvas.Rect) *clip {
-	return &clip{path: canvas.Rectangle(r.W(), r.H()).Translate(r.X0, r.Y0), bounds: r, rect: true}
+	return &clip{regions: []*canvas.Path{canvas.Rectangle(r.W(), r.H()).Translate(r.X0, r.Y0)}, bounds: r, rect: true}
 }
 
 func newPathClip(p *canvas.Path) *clip {
@@ -45,7 +55,18 @@ func newPathClip(p *canvas.Path) *clip {
 	if isRectPath(p, b) {
 		return newRectClip(b)
 	}
-	return &clip{path: p, bounds: b}
+	return &clip{regions: []*canvas.Path{p}, bounds: b}
+}
+
+// path returns the clip as one path (vector targets).
+func (c *clip) path() *canvas.Path {
+	if c.and == nil {
+		c.and = c.regions[0]
+		for _, r := range c.regions[1:] {
+			c.and = c.and.And(r)
+		}
+	}
+	return c.and
 }
 
 // isRectPath reports whether p is one axis-aligned rectangle (most clips in converted
@@ -91,7 +112,8 @@ func (c *clip) intersect(o *clip) *clip {
 	if o.rect && rectContains(o.bounds, c.bounds) {
 		return c
 	}
-	return newPathClip(c.path.And(o.path))
+	regions := append(append([]*canvas.Path{}, c.regions...), o.regions...)
+	return &clip{regions: regions, bounds: c.bounds.And(o.bounds)}
 }
 
 func rectContains(a, b canvas.Rect) bool {
@@ -141,29 +163,24 @@ func (t *target) path(p *canvas.Path, style canvas.Style, m canvas.Matrix, cl *c
 		}
 		plain = cl.rect && rectContains(cl.bounds, b)
 	}
-	if plain && !(t.raster && style.FillRule == canvas.EvenOdd && style.HasFill()) {
+	if t.raster {
+		if plain {
+			cl = nil
+		}
+		t.rasterPath(p, style, m, cl)
+		return
+	}
+	if plain {
 		t.r.RenderPath(p, style, m)
 		return
 	}
 	if style.HasFill() {
 		f := p.Copy().Transform(m)
-		if style.FillRule == canvas.EvenOdd {
-			// The rasterizer fills non-zero only; settling makes the two agree.
-			f = f.Settle(canvas.EvenOdd)
-		}
-		if !plain {
-			f = f.And(cl.path)
-		}
-		fs := canvas.Style{Fill: style.Fill, FillRule: canvas.NonZero}
+		f = f.And(cl.path())
+		fs := canvas.Style{Fill: style.Fill, FillRule: style.FillRule}
 		t.r.RenderPath(f, fs, canvas.Identity)
 	}
 	if style.HasStroke() {
-		if plain {
-			s := style
-			s.Fill = canvas.Paint{}
-			t.r.RenderPath(p, s, m)
-			return
-		}
 		sp := p
 		if style.IsDashed() {
 			sp = sp.Dash(style.DashOffset*style.StrokeWidth, scaled(style.Dashes, style.StrokeWidth)...)
@@ -172,7 +189,7 @@ func (t *target) path(p *canvas.Path, style canvas.Style, m canvas.Matrix, cl *c
 		if t.dpmm > 0 {
 			tol = canvas.PixelTolerance / t.dpmm / math.Max(1e-6, math.Sqrt(math.Abs(m.Det())))
 		}
-		sp = sp.Stroke(style.StrokeWidth, style.StrokeCapper, style.StrokeJoiner, tol).Transform(m).And(cl.path)
+		sp = sp.Stroke(style.StrokeWidth, style.StrokeCapper, style.StrokeJoiner, tol).Transform(m).And(cl.path())
 		t.r.RenderPath(sp, canvas.Style{Fill: style.Stroke, FillRule: canvas.NonZero}, canvas.Identity)
 	}
 }
@@ -213,8 +230,8 @@ func (t *target) image(img image.Image, m canvas.Matrix, cl *clip, a float64) {
 		}
 	}
 	if t.raster {
-		img, m = t.fitImage(img, m)
-		sz = img.Bounds().Size()
+		t.rasterImage(img, m, cl, a)
+		return
 	}
 	if cl == nil && a >= 1 {
 		t.r.RenderImage(img, m)
@@ -227,7 +244,7 @@ func (t *target) image(img image.Image, m canvas.Matrix, cl *clip, a float64) {
 	if cl != nil {
 		mask = image.NewRGBA(dst.Bounds())
 		ras := rasterizer.FromImage(mask, canvas.DPMM(1), canvas.DefaultColorSpace)
-		ras.RenderPath(cl.path, canvas.Style{Fill: canvas.Paint{Color: color.RGBA{0, 0, 0, 255}}}, m.Inv())
+		ras.RenderPath(cl.path(), canvas.Style{Fill: canvas.Paint{Color: color.RGBA{0, 0, 0, 255}}}, m.Inv())
 	}
 	for i := 0; i < len(dst.Pix); i += 4 {
 		f := a
@@ -242,21 +259,4 @@ func (t *target) image(img image.Image, m canvas.Matrix, cl *clip, a float64) {
 		}
 	}
 	t.r.RenderImage(dst, m)
-}
-
-// fitImage shrinks an image that would be drawn much smaller than its pixel size (scanned pages,
-// photos) to about its size on the raster first: the rasterizer's Catmull-Rom resampling costs
-// grow with the shrink factor, a cheap bilinear pass does not.
-func (t *target) fitImage(img image.Image, m canvas.Matrix) (image.Image, canvas.Matrix) {
-	sz := img.Bounds().Size()
-	devW := math.Hypot(m[0][0], m[1][0]) * float64(sz.X) * t.dpmm
-	devH := math.Hypot(m[0][1], m[1][1]) * float64(sz.Y) * t.dpmm
-	if float64(sz.X) <= 1.5*devW && float64(sz.Y) <= 1.5*devH {
-		return img, m
-	}
-	nw := max(1, min(sz.X, int(math.Ceil(devW))))
-	nh := max(1, min(sz.Y, int(math.Ceil(devH))))
-	dst := image.NewRGBA(image.Rect(0, 0, nw, nh))
-	xdraw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, img.Bounds(), xdraw.Src, nil)
-	return dst, m.Scale(float64(sz.X)/float64(nw), float64(sz.Y)/float64(nh))
 }

@@ -164,8 +164,12 @@ func (d *drawer) textObject(n *Node, s state) {
 			if readDir == 90 || readDir == 270 {
 				stepX, stepY = 0, adv
 			}
+			// A code with DeltaY but no DeltaX has no X offset (GB/T 33190 §11.3: vertical
+			// labels such as 购买方 are written this way), and DeltaX alone no Y offset.
 			if len(dx) > 0 {
 				stepX = dx[min(k, len(dx)-1)]
+			} else if len(dy) > 0 {
+				stepX = 0
 			}
 			if len(dy) > 0 {
 				stepY = dy[min(k, len(dy)-1)]

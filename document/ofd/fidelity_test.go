@@ -1,0 +1,181 @@
+package ofd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Rendering fidelity on minimal OFDs made by the generator: each test draws the one construct a
+// real file got wrong and asserts pixels where the content must be (and paper where it must not).
+
+const fidDPI = 96
+
+func renderBuilt(t *testing.T, b *Builder) (*Reader, *image.RGBA) {
+	t.Helper()
+	data := b.Bytes()
+	rd, err := Open(bytes.NewReader(data), int64(len(data)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := rd.RenderPage(context.Background(), 0, fidDPI, &RenderOptions{BundledFontsOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rd, img
+}
+
+// region returns the pixel rectangle of page box (mm) at dpi.
+func region(img *image.RGBA, mm Box, dpi float64) image.Rectangle {
+	k := dpi / 25.4
+	r := image.Rect(int(math.Floor(mm.X*k)), int(math.Floor(mm.Y*k)), int(math.Ceil((mm.X+mm.W)*k)), int(math.Ceil((mm.Y+mm.H)*k)))
+	return r.Intersect(img.Bounds())
+}
+
+// count returns how many pixels of the mm box satisfy pred.
+func count(img *image.RGBA, mm Box, dpi float64, pred func(c color.RGBA) bool) int {
+	n := 0
+	r := region(img, mm, dpi)
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			if pred(img.RGBAAt(x, y)) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func isInk(c color.RGBA) bool   { return int(c.R)+int(c.G)+int(c.B) < 3*160 }
+func notPaper(c color.RGBA) bool { return int(c.R)+int(c.G)+int(c.B) < 3*245 }
+func isRed(c color.RGBA) bool    { return c.R > 180 && c.G < 90 && c.B < 90 }
+func isBlue(c color.RGBA) bool   { return c.B > 180 && c.R < 90 && c.G < 90 }
+
+// mustInk fails unless at least min pixels in the box are ink (by pred).
+func mustInk(t *testing.T, img *image.RGBA, what string, mm Box, pred func(color.RGBA) bool, min int) {
+	t.Helper()
+	if n := count(img, mm, fidDPI, pred); n < min {
+		saveFailed(t, img)
+		t.Errorf("%s: %d matching pixels in %v mm, want at least %d", what, n, mm, min)
+	}
+}
+
+// mustBlank fails if any pixel in the box is not paper.
+func mustBlank(t *testing.T, img *image.RGBA, what string, mm Box) {
+	t.Helper()
+	if n := count(img, mm, fidDPI, notPaper); n > 0 {
+		saveFailed(t, img)
+		t.Errorf("%s: %d painted pixels in %v mm, want none", what, n, mm)
+	}
+}
+
+func saveFailed(t *testing.T, img *image.RGBA) {
+	// Outside t.TempDir, which is removed when the test ends: the failure is to be looked at.
+	out := filepath.Join(os.TempDir(), "ofd-"+strings.ReplaceAll(t.Name(), "/", "-")+".png")
+	if f, err := os.Create(out); err == nil {
+		png.Encode(f, img)
+		f.Close()
+		t.Logf("render saved to %s", out)
+	}
+}
+
+func solidPNG(c color.RGBA, w, h int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := 0; i < len(img.Pix); i += 4 {
+		img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = c.R, c.G, c.B, c.A
+	}
+	var buf bytes.Buffer
+	png.Encode(&buf, img)
+	return buf.Bytes()
+}
+
+// Right-aligned amounts of the AntChain e-invoice: Boundary with a negative width, the text at
+// X = -width, so it ends at the Boundary's x.
+func TestNegativeBoundary(t *testing.T) {
+	b := NewBuilder("neg")
+	p := b.AddPage(100, 60)
+	p.Raw(fmt.Sprintf(`<ofd:TextObject ID="9001" Boundary="80 10 -30 10" Font="%d" Size="6"><ofd:TextCode X="-30" Y="7" DeltaX="g 4 6">88888</ofd:TextCode></ofd:TextObject>`, FontID(FontSong)))
+	p.Raw(`<ofd:PathObject ID="9002" Boundary="90 50 -20 -10" Stroke="false" Fill="true"><ofd:FillColor Value="255 0 0"/><ofd:AbbreviatedData>M -20 -10 L 0 -10 L 0 0 L -20 0 C</ofd:AbbreviatedData></ofd:PathObject>`)
+	rd, img := renderBuilt(t, b)
+	mustInk(t, img, "right-aligned text", Box{50, 10, 30, 10}, isInk, 60)
+	mustBlank(t, img, "left of the text", Box{0, 0, 48, 60})
+	mustInk(t, img, "path with negative width and height", Box{71, 41, 18, 8}, isRed, 200)
+	hits, err := rd.Find(context.Background(), 0, "88888")
+	if err != nil || len(hits) != 1 {
+		t.Fatalf("find: %v %v", hits, err)
+	}
+	if r := hits[0].Rect; r.X < 49 || r.X+r.W > 81.5 || r.Y < 9 || r.Y+r.H > 21 {
+		t.Errorf("find answers %+v mm, want inside the boundary 50..80 × 10..20", r)
+	}
+}
+
+// GB/T 33190 allows colour components in hexadecimal ("#ee #20 #25"); the dms360 page is all
+// "#0 #0 #0".
+func TestHexColours(t *testing.T) {
+	b := NewBuilder("hex")
+	p := b.AddPage(100, 60)
+	p.Raw(`<ofd:PathObject ID="9001" Boundary="10 10 30 20" Stroke="false" Fill="true"><ofd:FillColor Value="#ee #20 #25" ColorSpace="1"/><ofd:AbbreviatedData>M 0 0 L 30 0 L 30 20 L 0 20 C</ofd:AbbreviatedData></ofd:PathObject>`)
+	p.Raw(fmt.Sprintf(`<ofd:TextObject ID="9002" Boundary="50 10 40 10" Font="%d" Size="8"><ofd:FillColor Value="#0 #0 #0"/><ofd:TextCode X="0" Y="7" DeltaX="8 8">测试文</ofd:TextCode></ofd:TextObject>`, FontID(FontSong)))
+	_, img := renderBuilt(t, b)
+	mustInk(t, img, "hex-coloured fill", Box{12, 12, 26, 16}, func(c color.RGBA) bool {
+		return c.R == 0xee && c.G == 0x20 && c.B == 0x25
+	}, 1000)
+	mustInk(t, img, "hex-coloured text", Box{50, 10, 26, 10}, isInk, 80)
+}
+
+// An image clipped to its own unit square with TransFlag="true": the object's CTM applies to
+// the clip (the yunnan permit's full-page background).
+func TestClipTransFlag(t *testing.T) {
+	b := NewBuilder("clip")
+	p := b.AddPage(100, 60)
+	img := b.AddImage("PNG", solidPNG(color.RGBA{0, 0, 255, 255}, 8, 8))
+	p.Raw(fmt.Sprintf(`<ofd:ImageObject ID="9001" CTM="40 0 0 30 0 0" Boundary="10 10 40 30" ResourceID="%d"><ofd:Clips TransFlag="true"><ofd:Clip><ofd:Area><ofd:Path Boundary="0 0 1 1" Fill="true"><ofd:AbbreviatedData>M 0 0 L 0.5 0 L 0.5 1 L 0 1 C</ofd:AbbreviatedData></ofd:Path></ofd:Area></ofd:Clip></ofd:Clips></ofd:ImageObject>`, img))
+	// Without TransFlag the same area is in Boundary space: a clip 0.5 × 1 mm.
+	p.Raw(fmt.Sprintf(`<ofd:ImageObject ID="9002" CTM="30 0 0 10 0 0" Boundary="60 40 30 10" ResourceID="%d"><ofd:Clips><ofd:Clip><ofd:Area><ofd:Path Boundary="0 0 1 1"><ofd:AbbreviatedData>M 0 0 L 15 0 L 15 10 L 0 10 C</ofd:AbbreviatedData></ofd:Path></ofd:Area></ofd:Clip></ofd:Clips></ofd:ImageObject>`, img))
+	_, out := renderBuilt(t, b)
+	mustInk(t, out, "clipped image, left half", Box{11, 11, 18, 28}, isBlue, 1500)
+	mustBlank(t, out, "clipped image, right half", Box{31, 9, 20, 32})
+	mustInk(t, out, "untransformed clip", Box{61, 41, 13, 8}, isBlue, 300)
+	mustBlank(t, out, "outside the untransformed clip", Box{76, 39, 16, 12})
+}
+
+// Vertical labels (购买方) are TextCodes with DeltaY and no DeltaX: X must not advance.
+func TestDeltaYOnly(t *testing.T) {
+	b := NewBuilder("vertical")
+	p := b.AddPage(60, 60)
+	p.Raw(fmt.Sprintf(`<ofd:TextObject ID="9001" Boundary="10 5 10 45" Font="%d" Size="6"><ofd:TextCode X="2" Y="8" DeltaY="10 10">购买方</ofd:TextCode></ofd:TextObject>`, FontID(FontSong)))
+	rd, img := renderBuilt(t, b)
+	for k := 0; k < 3; k++ {
+		mustInk(t, img, fmt.Sprintf("character %d", k+1), Box{12, 8 + float64(k)*10 - 5.5, 6, 6}, isInk, 12)
+	}
+	mustBlank(t, img, "right of the column", Box{19.5, 0, 40, 60})
+	gs, err := rd.Text(context.Background(), 0)
+	if err != nil || len(gs) != 3 {
+		t.Fatalf("text: %v %v", gs, err)
+	}
+	for k, g := range gs {
+		if math.Abs(g.Box.X-12) > 0.01 {
+			t.Errorf("glyph %d at x=%.2f mm, want 12", k, g.Box.X)
+		}
+	}
+}
+
+// Fill="true" without any FillColor paints nothing: the default fill is transparent.
+func TestFillWithoutColour(t *testing.T) {
+	b := NewBuilder("fill")
+	p := b.AddPage(60, 40)
+	p.Raw(`<ofd:PathObject ID="9001" Boundary="10 10 20 20" Stroke="false" Fill="true"><ofd:AbbreviatedData>M 0 0 L 20 0 L 20 20 L 0 20 C</ofd:AbbreviatedData></ofd:PathObject>`)
+	p.Raw(`<ofd:PathObject ID="9002" Boundary="35 10 20 20" Fill="true"><ofd:AbbreviatedData>M 0 0 L 20 0 L 20 20 L 0 20 C</ofd:AbbreviatedData></ofd:PathObject>`)
+	_, img := renderBuilt(t, b)
+	mustBlank(t, img, "fill without colour", Box{9, 9, 22, 22})
+	mustBlank(t, img, "inside the stroked square", Box{37, 12, 16, 16})
+	mustInk(t, img, "stroke of the second square (default black)", Box{34, 9, 22, 2}, isInk, 20)
+}
