@@ -6,17 +6,26 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
 )
 
 // WriteFileAtomic writes what fill produces to path through a temporary file in the same
 // directory and renames it into place only when fill succeeded, so a crash or an error never
 // leaves a half-written output, and an existing file at path is replaced in one step.
+//
+// The temporary file is named .NAME.tmp-* and held (an advisory lock) while it is written; a
+// process killed while writing leaves it behind, and the next write of the same output (or
+// the outbox's recovery, see RemoveStaleTemps) removes it.
 func WriteFileAtomic(path string, fill func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	RemoveStaleTemps(path)
+	tmp, err := os.CreateTemp(dir, tempPrefix(path)+"*")
 	if err != nil {
 		return fmt.Errorf("cannot create output in %s: %w", dir, err)
 	}
+	holdTemp(tmp)
 	defer func() {
 		if err != nil {
 			tmp.Close()
@@ -29,13 +38,50 @@ func WriteFileAtomic(path string, fill func(w io.Writer) error) (err error) {
 	if err = tmp.Sync(); err != nil {
 		return err
 	}
-	if err = tmp.Close(); err != nil {
+	if err = tmp.Chmod(0o644); err != nil {
 		return err
 	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
+	if runtime.GOOS == "windows" {
+		// Windows renames no open file; there an open file is not removable either, so the
+		// closed temporary file is unprotected only for the instant before the rename.
+		if err = tmp.Close(); err != nil {
+			return err
+		}
+		return os.Rename(tmp.Name(), path)
+	}
+	// Renamed while still open and locked, so no RemoveStaleTemps can take it for stale.
+	if err = os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	return tmp.Close()
+}
+
+func tempPrefix(path string) string { return "." + filepath.Base(path) + ".tmp-" }
+
+// RemoveStaleTemps removes the temporary files that WriteFileAtomic calls for path left behind
+// when their process died while writing (kill -9, a power cut), and returns how many it
+// removed. A temporary file that a living process is still writing is left alone.
+func RemoveStaleTemps(path string) (int, error) {
+	dir := filepath.Dir(path)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	prefix, n := tempPrefix(path), 0
+	for _, e := range ents {
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		st, err := e.Info()
+		if err != nil || !staleTemp(p, st) {
+			continue
+		}
+		if os.Remove(p) == nil {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // SignFile signs the file at inPath into a new file at outPath. The input is never modified;
@@ -62,22 +108,8 @@ func SignFile(ctx context.Context, inPath, outPath string, req *SignRequest) err
 	if h.Sign == nil {
 		return fmt.Errorf("signing %s files is not built in", format)
 	}
-	if req.Field != "" && len(req.Placements) > 0 {
-		return fmt.Errorf("signature field %q keeps its own widget: give no seal placement with it", req.Field)
-	}
-	if len(req.Stamps) == 0 && req.Field == "" {
-		var pages Pages
-		if NeedsPages(req.Placements) {
-			doc, err := OpenFile(inPath)
-			if err != nil {
-				return err
-			}
-			defer doc.Close()
-			pages = doc
-		}
-		if req.Stamps, err = ResolvePlacements(ctx, pages, req.Placements, req.PictureW, req.PictureH); err != nil {
-			return err
-		}
+	if err := ResolveStamps(ctx, inPath, req); err != nil {
+		return err
 	}
 	in, err := os.Open(inPath)
 	if err != nil {
@@ -91,6 +123,45 @@ func SignFile(ctx context.Context, inPath, outPath string, req *SignRequest) err
 	return WriteFileAtomic(outPath, func(w io.Writer) error {
 		return h.Sign(ctx, in, st.Size(), req, w)
 	})
+}
+
+// ResolveStamps turns req.Placements into req.Stamps for the document at inPath (opening it
+// only when a placement needs its pages or text), unless req already has stamps or signs into
+// an existing field. SignFile calls it; a caller that needs the stamps first (the pages a
+// signing record names) may call it before.
+func ResolveStamps(ctx context.Context, inPath string, req *SignRequest) error {
+	if req.Field != "" && len(req.Placements) > 0 {
+		return fmt.Errorf("signature field %q keeps its own widget: give no seal placement with it", req.Field)
+	}
+	if len(req.Stamps) > 0 || req.Field != "" {
+		return nil
+	}
+	var pages Pages
+	if NeedsPages(req.Placements) {
+		doc, err := OpenFile(inPath)
+		if err != nil {
+			return err
+		}
+		defer doc.Close()
+		pages = doc
+	}
+	var err error
+	req.Stamps, err = ResolvePlacements(ctx, pages, req.Placements, req.PictureW, req.PictureH)
+	return err
+}
+
+// StampedPages lists the 1-based pages req's stamps are on, ascending, each once.
+func (req *SignRequest) StampedPages() []int {
+	seen := map[int]bool{}
+	var pages []int
+	for _, st := range req.Stamps {
+		if p := st.Page + 1; !seen[p] {
+			seen[p] = true
+			pages = append(pages, p)
+		}
+	}
+	slices.Sort(pages)
+	return pages
 }
 
 // VerifyFile verifies every signature of the file at path.

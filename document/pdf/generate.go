@@ -1,9 +1,11 @@
 package pdf
 
 import (
+	"bufio"
 	"bytes"
 	"compress/zlib"
 	"fmt"
+	"io"
 	"strconv"
 	"unicode/utf16"
 )
@@ -158,4 +160,57 @@ func SampleContract() []byte {
 		{X: 340, Y: 560, Size: 12, Text: "日期：2026年  月  日"},
 	}}
 	return GenerateSample([]SamplePage{p1, p2, p3}, SampleOptions{Compress: true})
+}
+
+// WriteImagePDF writes a large PDF cheaply, for tests and benchmarks that need size (the
+// 200 MB signing benchmark, the kill -9 test of sealctl sign): pages pages, each showing one
+// uncompressed RGB image of about imgBytes bytes.
+func WriteImagePDF(out io.Writer, pages int, imgBytes int) error {
+	w := bufio.NewWriterSize(out, 1<<20)
+	off := 0
+	offsets := map[int]int{}
+	write := func(s string) { n, _ := w.WriteString(s); off += n }
+	write("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+	n := 3 + 3*pages
+	kids := ""
+	for i := 0; i < pages; i++ {
+		kids += fmt.Sprintf("%d 0 R ", 3+3*i)
+	}
+	offsets[1] = off
+	write("1 0 obj\n<</Type/Catalog/Pages 2 0 R>>\nendobj\n")
+	offsets[2] = off
+	write(fmt.Sprintf("2 0 obj\n<</Type/Pages/Count %d/Kids[%s]>>\nendobj\n", pages, kids))
+	side := 1
+	for side*side*3 < imgBytes {
+		side++
+	}
+	row := make([]byte, side*3)
+	for i := 0; i < pages; i++ {
+		p, c, im := 3+3*i, 4+3*i, 5+3*i
+		offsets[p] = off
+		write(fmt.Sprintf("%d 0 obj\n<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Resources<</XObject<</Im0 %d 0 R>>>>/Contents %d 0 R>>\nendobj\n", p, im, c))
+		content := "q 500 0 0 700 50 70 cm /Im0 Do Q"
+		offsets[c] = off
+		write(fmt.Sprintf("%d 0 obj\n<</Length %d>>\nstream\n%s\nendstream\nendobj\n", c, len(content), content))
+		offsets[im] = off
+		write(fmt.Sprintf("%d 0 obj\n<</Type/XObject/Subtype/Image/Width %d/Height %d/ColorSpace/DeviceRGB/BitsPerComponent 8/Length %d>>\nstream\n", im, side, side, side*side*3))
+		for y := 0; y < side; y++ {
+			for x := range row {
+				row[x] = byte(x*7 + y*13 + i)
+			}
+			m, err := w.Write(row)
+			off += m
+			if err != nil {
+				return err
+			}
+		}
+		write("\nendstream\nendobj\n")
+	}
+	xref := off
+	write(fmt.Sprintf("xref\n0 %d\n0000000000 65535 f\r\n", n))
+	for i := 1; i < n; i++ {
+		write(fmt.Sprintf("%010d 00000 n\r\n", offsets[i]))
+	}
+	write(fmt.Sprintf("trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n", n, xref))
+	return w.Flush()
 }

@@ -302,11 +302,15 @@ type AuditPage struct {
 	Next   string       `json:"next,omitempty"`
 }
 
-// HubKey is the hub's public key for status answers.
+// HubKey is the hub's public key for status answers. Asked with ?challenge=HEX (16-64 random
+// bytes), the hub also proves it holds the key: Proof is its signature over the challenge
+// (see SignIdentity), which a client checks before it sends a record or a credential.
 type HubKey struct {
 	KeyID        string `json:"keyId"`
 	Algorithm    string `json:"algorithm"` // ES256
 	PublicKeyPEM string `json:"publicKeyPem"`
+	Challenge    string `json:"challenge,omitempty"`
+	Proof        []byte `json:"proof,omitempty"` // ASN.1 DER ECDSA signature, base64 in JSON
 }
 
 var (

@@ -78,6 +78,31 @@ func (s *SignedStatus) Open(pub *ecdsa.PublicKey) (*StatusPayload, error) {
 	return &p, nil
 }
 
+// IdentityContext separates identity proofs from status answers signed with the same key, so
+// a proof can never be replayed as a status answer or the other way round.
+const IdentityContext = "sealhub-identity-v1\n"
+
+// ErrBadIdentityProof means the hub did not prove it holds the expected key.
+var ErrBadIdentityProof = errors.New("hub identity: the hub did not prove it holds the pinned key")
+
+func identityDigest(challenge string) []byte {
+	h := sha256.Sum256([]byte(IdentityContext + challenge))
+	return h[:]
+}
+
+// SignIdentity signs a client's challenge (hex) with the hub key.
+func SignIdentity(key *ecdsa.PrivateKey, challenge string) ([]byte, error) {
+	return ecdsa.SignASN1(rand.Reader, key, identityDigest(challenge))
+}
+
+// VerifyIdentity checks a hub's proof for challenge under pub.
+func VerifyIdentity(pub *ecdsa.PublicKey, challenge string, proof []byte) error {
+	if pub == nil || !ecdsa.VerifyASN1(pub, identityDigest(challenge), proof) {
+		return ErrBadIdentityProof
+	}
+	return nil
+}
+
 // ParseHubKey reads the PEM public key of a HubKey answer.
 func ParseHubKey(pemText string) (*ecdsa.PublicKey, error) {
 	b, _ := pem.Decode([]byte(pemText))

@@ -11,7 +11,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -94,6 +96,11 @@ func Temporary(err error) bool {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) (int, error) {
+	return c.doAuth(ctx, method, path, in, out, true)
+}
+
+// doAuth is do with the credential sent only when auth is set.
+func (c *Client) doAuth(ctx context.Context, method, path string, in, out any, auth bool) (int, error) {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -110,7 +117,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) (int,
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	if c.opt.Token != "" {
+	if auth && c.opt.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.opt.Token)
 	}
 	resp, err := c.http.Do(req)
@@ -142,6 +149,36 @@ func (c *Client) HubKey(ctx context.Context) (*api.HubKey, error) {
 	var k api.HubKey
 	_, err := c.do(ctx, "GET", "/v1/hub-key", nil, &k)
 	return &k, err
+}
+
+// ProveIdentity asks the hub to sign a fresh random challenge and checks the proof: under pin
+// when given (the key pinned earlier), else under the key the hub presents, which it returns
+// for the caller to pin (trust on first use). The question carries no credential, so an
+// impostor learns nothing from it.
+func (c *Client) ProveIdentity(ctx context.Context, pin *ecdsa.PublicKey) (*ecdsa.PublicKey, error) {
+	nonce := make([]byte, 32)
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	challenge := hex.EncodeToString(nonce)
+	var k api.HubKey
+	if _, err := c.doAuth(ctx, "GET", "/v1/hub-key?challenge="+challenge, nil, &k, false); err != nil {
+		return nil, err
+	}
+	pub := pin
+	if pub == nil {
+		var err error
+		if pub, err = api.ParseHubKey(k.PublicKeyPEM); err != nil {
+			return nil, fmt.Errorf("hub %s: %w", c.base, err)
+		}
+	}
+	if k.Challenge != challenge || api.VerifyIdentity(pub, challenge, k.Proof) != nil {
+		if pin != nil {
+			return nil, fmt.Errorf("hub %s: %w; it may not be the hub this installation knows (wrong address, a proxy, or a replaced hub key): nothing was sent", c.base, api.ErrBadIdentityProof)
+		}
+		return nil, fmt.Errorf("hub %s: %w: nothing was sent", c.base, api.ErrBadIdentityProof)
+	}
+	return pub, nil
 }
 
 // PinnedKey returns the hub key status answers are checked with, fetching it on first use.

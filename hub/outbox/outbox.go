@@ -55,11 +55,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 
+	"sealdesk/document"
 	"sealdesk/hub/api"
 )
 
@@ -69,7 +71,8 @@ const (
 	StateReady     = "ready"     // the signed file exists; to be sent
 	StateSent      = "sent"      // the hub has it
 	StateConflict  = "conflict"  // the hub holds another record under this id (needs a person)
-	StateRejected  = "rejected"  // the hub refused it (see LastError)
+	StateHeld      = "held"      // the hub refused it for a reason that can change (credential, seal not yet filed, hub error): retried with backoff
+	StateRejected  = "rejected"  // the hub refused it for good: the record itself is malformed (see LastError)
 	StateAbandoned = "abandoned" // the signing did not complete; never sent
 )
 
@@ -115,7 +118,8 @@ CREATE TABLE IF NOT EXISTS records (
 	begun_at INTEGER NOT NULL,
 	attempts INTEGER NOT NULL DEFAULT 0,
 	last_error TEXT NOT NULL DEFAULT '',
-	sent_at INTEGER NOT NULL DEFAULT 0
+	sent_at INTEGER NOT NULL DEFAULT 0,
+	retry_at INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS records_state ON records (state, seq);
 CREATE TABLE IF NOT EXISTS answers (
@@ -160,6 +164,10 @@ func Open(path string, opt Options) (*Outbox, error) {
 		return nil, fmt.Errorf("outbox %s: cannot create its tables: %w", path, err)
 	}
 	o := &Outbox{db: db, path: path, opt: opt}
+	if err := o.upgrade(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("outbox %s: %w", path, err)
+	}
 	if _, err := o.Recover(); err != nil {
 		db.Close()
 		return nil, err
@@ -312,6 +320,9 @@ func (o *Outbox) Record(ctx context.Context, rec api.Record, outPath string, wri
 type RecoverResult struct {
 	Kept      int // the signed file exists: the record is ready to send
 	Abandoned int // no signed file: the signing never completed
+	// TempsRemoved counts the temporary files the abandoned signings left (their process
+	// was killed while writing) that were removed.
+	TempsRemoved int
 }
 
 // Recover resolves records left pending by a process that died between Begin and Commit.
@@ -354,8 +365,50 @@ func (o *Outbox) Recover() (RecoverResult, error) {
 			return res, err
 		}
 		res.Abandoned++
+		// The dead process may have left its half-written temporary file beside the output.
+		n, _ := document.RemoveStaleTemps(p.out)
+		res.TempsRemoved += n
 	}
 	return res, nil
+}
+
+// upgrade brings an outbox written by an earlier version up to date: the retry_at column,
+// and records the earlier version marked "rejected" for a reason that can change (another
+// organisation's credential, a seal not yet filed, a hub error) become "held" again, so they
+// are retried instead of stranded (issue 12).
+func (o *Outbox) upgrade() error {
+	var n int
+	if err := o.db.QueryRow(`SELECT count(*) FROM pragma_table_info('records') WHERE name = 'retry_at'`).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		if _, err := o.db.Exec(`ALTER TABLE records ADD COLUMN retry_at INTEGER NOT NULL DEFAULT 0`); err != nil {
+			return err
+		}
+	}
+	rows, err := o.db.Query(`SELECT id, last_error FROM records WHERE state = $1`, StateRejected)
+	if err != nil {
+		return err
+	}
+	var held []string
+	for rows.Next() {
+		var id, msg string
+		if err := rows.Scan(&id, &msg); err != nil {
+			rows.Close()
+			return err
+		}
+		code, _, _ := strings.Cut(msg, ":")
+		if !FinalRefusal(code) {
+			held = append(held, id)
+		}
+	}
+	rows.Close()
+	for _, id := range held {
+		if _, err := o.db.Exec(`UPDATE records SET state = $1, retry_at = 0 WHERE id = $2`, StateHeld, id); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // Entry is a record in the outbox.
@@ -365,11 +418,13 @@ type Entry struct {
 	OutPath   string     `json:"outPath"`
 	Attempts  int        `json:"attempts"`
 	LastError string     `json:"lastError,omitempty"`
+	// RetryAt is when a held record is sent again (zero: at the next sync).
+	RetryAt time.Time `json:"retryAt,omitzero"`
 }
 
 // Entries lists records in a state ("" for all), oldest first.
 func (o *Outbox) Entries(state string) ([]Entry, error) {
-	rows, err := o.db.Query(`SELECT body, state, out_path, attempts, last_error FROM records WHERE ($1 = '' OR state = $1) ORDER BY seq`, state)
+	rows, err := o.db.Query(`SELECT body, state, out_path, attempts, last_error, retry_at FROM records WHERE ($1 = '' OR state = $1) ORDER BY seq`, state)
 	if err != nil {
 		return nil, err
 	}
@@ -378,8 +433,12 @@ func (o *Outbox) Entries(state string) ([]Entry, error) {
 	for rows.Next() {
 		var e Entry
 		var body string
-		if err := rows.Scan(&body, &e.State, &e.OutPath, &e.Attempts, &e.LastError); err != nil {
+		var retry int64
+		if err := rows.Scan(&body, &e.State, &e.OutPath, &e.Attempts, &e.LastError, &retry); err != nil {
 			return nil, err
+		}
+		if retry > 0 {
+			e.RetryAt = time.Unix(0, retry)
 		}
 		if err := json.Unmarshal([]byte(body), &e.Record); err != nil {
 			return nil, fmt.Errorf("outbox: a stored record is corrupt: %w", err)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -298,11 +299,42 @@ func TestPinnedHubKey(t *testing.T) {
 	if _, _, err := ob.RefreshStatus(ctx, c, env.A.SealID); err != nil {
 		t.Fatal(err)
 	}
-	// The same URL now answered by a hub with another key (a substitute): refused.
-	env.Server.Config.Handler = other.Hub.Handler()
-	c2, _ := client.New(env.URL, client.Options{Token: other.A.Token})
-	if _, _, err := ob.RefreshStatus(ctx, c2, other.A.SealID); !errors.Is(err, api.ErrBadStatusSignature) {
+	// The same URL now answered by a hub with another key (a substitute): refused before it
+	// is asked anything with a credential.
+	var asked, credentials, records atomic.Int32
+	impostor := other.Hub.Handler()
+	env.Server.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		if r.Header.Get("Authorization") != "" {
+			credentials.Add(1)
+		}
+		if strings.HasPrefix(r.URL.Path, "/v1/records") {
+			records.Add(1)
+		}
+		impostor.ServeHTTP(w, r)
+	})
+	c2, _ := client.New(env.URL, client.Options{Token: env.A.Token})
+	if _, _, err := ob.RefreshStatus(ctx, c2, other.A.SealID); !errors.Is(err, api.ErrBadIdentityProof) {
 		t.Fatalf("answer under another hub key: %v", err)
+	}
+	// Issue 12, defect 3: sync used to push the records first ("sent 1") and only then fail
+	// the pin check. Now nothing is sent and the token never leaves.
+	out := filepath.Join(t.TempDir(), "a.pdf")
+	if _, err := ob.Record(ctx, api.Record{SealID: env.A.SealID, SignerCertSHA256: certHash(env.A.Signer.Cert.Raw)}, out,
+		func() error { return os.WriteFile(out, []byte("signed"), 0o644) }); err != nil {
+		t.Fatal(err)
+	}
+	res, err := ob.Sync(ctx, c2)
+	if !errors.Is(err, api.ErrBadIdentityProof) || res.Sent != 0 || res.Remaining != 1 {
+		t.Fatalf("sync with an impostor: %+v %v", res, err)
+	}
+	if asked.Load() == 0 || credentials.Load() != 0 || records.Load() != 0 {
+		t.Fatalf("the impostor got %d requests, %d with the credential, %d with records", asked.Load(), credentials.Load(), records.Load())
+	}
+	// The real hub back at its URL: the record goes, once.
+	env.Server.Config.Handler = env.Hub.Handler()
+	if res, err := ob.Sync(ctx, c2); err != nil || res.Sent != 1 || res.Remaining != 0 {
+		t.Fatalf("sync with the real hub: %+v %v", res, err)
 	}
 }
 

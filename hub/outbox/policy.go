@@ -143,6 +143,22 @@ func judge(sealID string, st api.SealStatus, now time.Time) error {
 	return nil
 }
 
+// CheckCachedRefusal is the check for standalone signing (no hub configured): it refuses a
+// seal whose cached, hub-signed status says it may not sign (revoked, suspended, withdrawn,
+// lost, not filed, or outside its validity), however old that answer is, and allows a seal the
+// outbox knows nothing about or knows as active. A cached answer that no longer verifies under
+// its hub's pinned key is an error, not a pass: the cache was tampered with.
+func (o *Outbox) CheckCachedRefusal(sealID string) error {
+	st, _, err := o.cached(sealID, "")
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return judge(sealID, st, o.opt.Now())
+}
+
 // cached returns the cached status of a seal after checking the hub's signature on it again
 // with the key pinned for that hub (hubURL "" accepts the answer of any pinned hub).
 func (o *Outbox) cached(sealID, hubURL string) (api.SealStatus, time.Time, error) {

@@ -20,20 +20,29 @@ type SyncResult struct {
 	Sent       int `json:"sent"`       // records the hub stored now
 	Duplicates int `json:"duplicates"` // records the hub had already (a retried push)
 	Conflicts  int `json:"conflicts"`  // records the hub holds with another body under the same id
-	Rejected   int `json:"rejected"`   // records the hub refused
-	Remaining  int `json:"remaining"`  // records still waiting (ready)
+	Rejected   int `json:"rejected"`   // records the hub refused for good (malformed)
+	Held       int `json:"held"`       // records the hub refused for now (credential, seal not filed, hub error): retried later
+	Remaining  int `json:"remaining"`  // records still waiting (ready or held)
 	Statuses   int `json:"statuses"`   // seal statuses refreshed
 	Changed    int `json:"changed"`    // cached statuses that changed
 }
 
-// Push sends ready records until none is left or the hub fails. A record is marked sent only
-// after the hub confirmed it, so a lost answer means a resend, which the hub recognises.
+// Push sends ready records, and held ones whose retry time has come, until none is left or
+// the hub fails. A record is marked sent only after the hub confirmed it, so a lost answer
+// means a resend, which the hub recognises. Nothing is sent, and no credential shown, before
+// the hub has proved it holds the key pinned for its URL (see pin).
 func (o *Outbox) Push(ctx context.Context, c *client.Client) (SyncResult, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var res SyncResult
+	if err := o.pin(ctx, c); err != nil {
+		n, _ := o.waiting()
+		res.Remaining = n
+		return res, err
+	}
 	for {
-		rows, err := o.db.QueryContext(ctx, `SELECT id, body FROM records WHERE state = $1 ORDER BY seq LIMIT $2`, StateReady, PushBatch)
+		rows, err := o.db.QueryContext(ctx, `SELECT id, body FROM records WHERE state = $1 OR (state = $2 AND retry_at <= $3) ORDER BY seq LIMIT $4`,
+			StateReady, StateHeld, o.opt.Now().UnixNano(), PushBatch)
 		if err != nil {
 			return res, err
 		}
@@ -58,7 +67,7 @@ func (o *Outbox) Push(ctx context.Context, c *client.Client) (SyncResult, error)
 		out, err := c.PushRecords(ctx, recs)
 		if err != nil {
 			o.noteAttempt(recs, err.Error())
-			n, _ := o.countState(StateReady)
+			n, _ := o.waiting()
 			res.Remaining = n
 			return res, fmt.Errorf("pushing %d signing records to %s: %w", len(recs), c.URL(), err)
 		}
@@ -72,9 +81,66 @@ func (o *Outbox) Push(ctx context.Context, c *client.Client) (SyncResult, error)
 			break
 		}
 	}
-	n, err := o.countState(StateReady)
+	n, err := o.waiting()
 	res.Remaining = n
 	return res, err
+}
+
+// FinalRefusal reports whether a hub's per-record refusal code means the record itself is
+// wrong, so sending it again can never succeed. Every other refusal (another organisation's
+// credential, a seal not filed yet, a hub error, a code this client does not know) can change,
+// so the record is held and retried: records are never dropped on a guess.
+func FinalRefusal(code string) bool {
+	switch code {
+	case api.CodeInvalidField, api.CodeMalformed, api.CodeTooLarge, api.CodeInvalidUSCC:
+		return true
+	}
+	return false
+}
+
+// Retry backoff for held records: HeldRetryBase doubled per attempt, at most HeldRetryMax.
+const (
+	HeldRetryBase = 30 * time.Second
+	HeldRetryMax  = 6 * time.Hour
+)
+
+func heldDelay(attempts int) time.Duration {
+	d := HeldRetryBase << min(max(attempts-1, 0), 20)
+	if d > HeldRetryMax || d <= 0 {
+		d = HeldRetryMax
+	}
+	return d
+}
+
+// Requeue makes records in the given states (held and rejected when none are given) ready to
+// be sent at the next push, as `sealctl sync --retry-rejected` and the app's "send again" do.
+// Sent, pending and abandoned records are never requeued. It returns how many were.
+func (o *Outbox) Requeue(states ...string) (int, error) {
+	if len(states) == 0 {
+		states = []string{StateHeld, StateRejected}
+	}
+	total := 0
+	for _, st := range states {
+		switch st {
+		case StateHeld, StateRejected, StateConflict:
+		default:
+			return total, fmt.Errorf("outbox: records in state %q cannot be sent again", st)
+		}
+		r, err := o.db.Exec(`UPDATE records SET state = $1, retry_at = 0 WHERE state = $2`, StateReady, st)
+		if err != nil {
+			return total, err
+		}
+		n, _ := r.RowsAffected()
+		total += int(n)
+	}
+	return total, nil
+}
+
+// waiting counts the records not yet on the hub that will still be sent (ready or held).
+func (o *Outbox) waiting() (int, error) {
+	var n int
+	err := o.db.QueryRow(`SELECT count(*) FROM records WHERE state IN ($1, $2)`, StateReady, StateHeld).Scan(&n)
+	return n, err
 }
 
 func (o *Outbox) applyResults(ctx context.Context, recs []api.Record, results []api.RecordResult, res *SyncResult) error {
@@ -83,9 +149,13 @@ func (o *Outbox) applyResults(ctx context.Context, recs []api.Record, results []
 		return err
 	}
 	defer tx.Rollback()
-	now := o.opt.Now().UnixNano()
+	nowT := o.opt.Now()
+	now := nowT.UnixNano()
 	for i, r := range results {
 		state, msg := StateSent, ""
+		if r.Error != nil {
+			msg = r.Error.Code + ": " + r.Error.Message
+		}
 		switch r.Result {
 		case api.ResultCreated:
 			res.Sent++
@@ -95,11 +165,26 @@ func (o *Outbox) applyResults(ctx context.Context, recs []api.Record, results []
 			res.Conflicts++
 			state = StateConflict
 		default:
-			res.Rejected++
-			state = StateRejected
-		}
-		if r.Error != nil {
-			msg = r.Error.Code + ": " + r.Error.Message
+			code := ""
+			if r.Error != nil {
+				code = r.Error.Code
+			}
+			if FinalRefusal(code) {
+				res.Rejected++
+				state = StateRejected
+				break
+			}
+			res.Held++
+			var attempts int
+			if err := tx.QueryRowContext(ctx, `SELECT attempts FROM records WHERE id = $1`, recs[i].ID).Scan(&attempts); err != nil {
+				return err
+			}
+			retry := nowT.Add(heldDelay(attempts + 1)).UnixNano()
+			if _, err := tx.ExecContext(ctx, `UPDATE records SET state = $1, last_error = $2, attempts = attempts + 1, retry_at = $3 WHERE id = $4`,
+				StateHeld, msg, retry, recs[i].ID); err != nil {
+				return err
+			}
+			continue
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE records SET state = $1, last_error = $2, attempts = attempts + 1, sent_at = $3 WHERE id = $4`,
 			state, msg, now, recs[i].ID); err != nil {
@@ -115,14 +200,11 @@ func (o *Outbox) noteAttempt(recs []api.Record, msg string) {
 	}
 }
 
-func (o *Outbox) countState(state string) (int, error) {
-	var n int
-	err := o.db.QueryRow(`SELECT count(*) FROM records WHERE state = $1`, state).Scan(&n)
-	return n, err
-}
-
 // pin makes c check status answers against the key this outbox pinned for the hub, or pins
-// the hub's key on first contact.
+// the hub's key on first contact (trust on first use), and in both cases makes the hub prove,
+// by signing a fresh challenge, that it holds that key before anything else is sent: an
+// impostor at the hub's URL (a wrong address, a proxy, plain HTTP) then never receives a
+// signing record or the bearer token (the proof request carries no credential).
 func (o *Outbox) pin(ctx context.Context, c *client.Client) error {
 	key := "hubkey:" + c.URL()
 	stored, err := o.meta(key)
@@ -135,12 +217,16 @@ func (o *Outbox) pin(ctx context.Context, c *client.Client) error {
 			return fmt.Errorf("outbox: the pinned key of %s is corrupt: %w", c.URL(), err)
 		}
 		c.Pin(pub)
+		if _, err := c.ProveIdentity(ctx, pub); err != nil {
+			return err
+		}
 		return nil
 	}
-	pub, err := c.PinnedKey(ctx)
+	pub, err := c.ProveIdentity(ctx, nil)
 	if err != nil {
 		return err
 	}
+	c.Pin(pub)
 	pemText, err := api.PublicKeyPEM(pub)
 	if err != nil {
 		return err
@@ -298,6 +384,7 @@ func (r *SyncResult) add(x SyncResult) {
 	r.Duplicates += x.Duplicates
 	r.Conflicts += x.Conflicts
 	r.Rejected += x.Rejected
+	r.Held += x.Held
 }
 
 // Run syncs every interval until ctx ends, backing off exponentially (with jitter, up to 5

@@ -56,7 +56,10 @@ func (h *Hub) Handler() http.Handler {
 	add("/v1/health", true, map[string]handlerFunc{"GET": func(*http.Request) (any, *api.ErrorBody) {
 		return map[string]string{"status": "ok"}, nil
 	}})
-	add("/v1/hub-key", true, map[string]handlerFunc{"GET": func(*http.Request) (any, *api.ErrorBody) {
+	add("/v1/hub-key", true, map[string]handlerFunc{"GET": func(r *http.Request) (any, *api.ErrorBody) {
+		if ch := r.URL.Query().Get("challenge"); ch != "" {
+			return h.ProveIdentity(ch)
+		}
 		return h.HubKey(), nil
 	}})
 	add("/v1/whoami", false, map[string]handlerFunc{"GET": func(r *http.Request) (any, *api.ErrorBody) {
@@ -260,8 +263,10 @@ func decode(r *http.Request, v any) *api.ErrorBody {
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 		return api.Errf(api.CodeUnsupportedType, "the body must be JSON (Content-Type: application/json), got %q", ct)
 	}
-	dec := json.NewDecoder(r.Body)
-	if err := dec.Decode(v); err != nil {
+	// The body is bounded by the route's MaxBytesReader, so reading it whole is safe, and the
+	// strict decoder needs it whole (it walks it twice).
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return api.Errf(api.CodeTooLarge, "the body exceeds the limit of %d bytes", mbe.Limit)
@@ -269,14 +274,12 @@ func decode(r *http.Request, v any) *api.ErrorBody {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return api.Errf(api.CodeTimeout, "the body did not arrive in time")
 		}
-		return api.Errf(api.CodeMalformed, "the body is not valid JSON for this request: %v", err)
+		return api.Errf(api.CodeMalformed, "the body could not be read: %v", err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return api.Errf(api.CodeTooLarge, "the body exceeds the limit of %d bytes", mbe.Limit)
-		}
-		return api.Errf(api.CodeMalformed, "the body has data after its JSON value")
+	// Duplicate and unknown keys are refused on every request (issue 12): the last of two
+	// "status" keys used to win, and revocation is final.
+	if err := api.DecodeStrict(data, v); err != nil {
+		return api.Errf(api.CodeMalformed, "the body is not valid JSON for this request: %v", err)
 	}
 	return nil
 }

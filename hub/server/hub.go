@@ -554,6 +554,22 @@ func (h *Hub) HubKey() api.HubKey {
 	return api.HubKey{KeyID: h.keyID, Algorithm: "ES256", PublicKeyPEM: pemText}
 }
 
+// ProveIdentity answers a client's challenge (16-64 random bytes, hex) with the hub key and a
+// signature over the challenge, so the client knows it talks to the holder of the key it pinned
+// before it sends records or credentials.
+func (h *Hub) ProveIdentity(challenge string) (*api.HubKey, *api.ErrorBody) {
+	if b, err := hex.DecodeString(challenge); err != nil || len(b) < 16 || len(b) > 64 {
+		return nil, api.Errf(api.CodeInvalidField, "challenge: want 16-64 random bytes in hex")
+	}
+	proof, err := api.SignIdentity(h.opt.Key, challenge)
+	if err != nil {
+		return nil, api.Errf(api.CodeInternal, "signing the identity proof: %v", err)
+	}
+	k := h.HubKey()
+	k.Challenge, k.Proof = challenge, proof
+	return &k, nil
+}
+
 // PushRecords appends signing records for the caller's organisation. Each record's seal must
 // be filed by that organisation. Records are idempotent by id (see api.Result*).
 func (h *Hub) PushRecords(ctx context.Context, p api.Principal, recs []api.Record) (*api.RecordBatchResult, *api.ErrorBody) {

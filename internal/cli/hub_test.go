@@ -8,12 +8,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"sealdesk/document"
+	"sealdesk/hub/outbox"
 	"sealdesk/hub/server"
 	"sealdesk/hub/store"
 	"sealdesk/internal/demo"
@@ -71,13 +73,26 @@ func TestHubRevocationEndToEnd(t *testing.T) {
 	t.Setenv("SEALDESK_OUTBOX", filepath.Join(dir, "outbox.db"))
 	t.Setenv("SOFTHSM2_CONF", filepath.Join(dir, "softhsm2.conf"))
 	in := filepath.Join(dir, "sample.ofd")
+	page := "1"
 	sign := func(out string) (int, string) {
 		code, _, stderr := hubRun(t, "sealctl", "sign", "--in", in, "--out", filepath.Join(dir, out), "--key", "file:"+filepath.Join(dir, "keys", "signer-sm2.pem"),
-			"--seal", filepath.Join(dir, "seal.esl"), "--page", "1", "--at", "100,100")
+			"--seal", filepath.Join(dir, "seal.esl"), "--page", page, "--at", "100,100")
 		return code, stderr
 	}
+	page = "2"
 	if code, stderr := sign("before.ofd"); code != 0 {
 		t.Fatalf("signing with the active seal: %d %s", code, stderr)
+	}
+	page = "1"
+	// The signing record names the stamped page (issue 12, defect 6: it said "pages": []).
+	ob, err := outbox.Open(filepath.Join(dir, "outbox.db"), outbox.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ents, err := ob.Entries("")
+	ob.Close()
+	if err != nil || len(ents) != 1 || !slices.Equal(ents[0].Record.Pages, []int{2}) {
+		t.Fatalf("outbox record after signing page 2: %+v %v", ents, err)
 	}
 	code, stdout, stderr := hubRun(t, "sealhub", "seal", "list", "--db", db, "--json")
 	var list struct {
@@ -113,11 +128,22 @@ func TestHubRevocationEndToEnd(t *testing.T) {
 		t.Fatalf("signing offline with the revoked seal: exit %d, %q", code, stderr)
 	}
 	down.Store(false)
-	// A signer without a hub can still sign; the registry exposes it.
+	// Without a hub configured, the same installation still refuses: its outbox has the
+	// hub-signed "revoked" answer (issue 12, defect 1: this used to sign).
 	t.Setenv("SEALDESK_HUB", "")
+	if code, stderr := sign("rogue.ofd"); code != ExitNo || !strings.Contains(stderr, "revoked") {
+		t.Fatalf("standalone signing with a seal cached as revoked: exit %d, %q", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "rogue.ofd")); err == nil {
+		t.Fatal("a refused standalone signing wrote its output")
+	}
+	// Another installation that never asked the hub can still sign standalone; the
+	// registry exposes it.
+	t.Setenv("SEALDESK_OUTBOX", filepath.Join(dir, "other-outbox.db"))
 	if code, stderr := sign("rogue.ofd"); code != 0 {
 		t.Fatalf("standalone signing: %d %s", code, stderr)
 	}
+	t.Setenv("SEALDESK_OUTBOX", filepath.Join(dir, "outbox.db"))
 	verify := func(file string) document.SignatureReport {
 		_, stdout, stderr := hubRun(t, "sealctl", "verify", filepath.Join(dir, file), "--json", "--trust", filepath.Join(dir, "root.pem"), "--hub", srv.URL)
 		var r document.VerifyReport

@@ -40,10 +40,15 @@ func New(id *signer.Identity, sealDER []byte, hub *client.Client, ob *outbox.Out
 }
 
 // Check asks the registry whether the seal may sign now (revoked or suspended seals must not;
-// see outbox.CheckSealUsable for the offline policy). Without a hub SealDesk signs standalone.
+// see outbox.CheckSealUsable for the offline policy). Without a hub SealDesk signs standalone,
+// but never with a seal the outbox has seen refused: a revoked, suspended, withdrawn, lost or
+// unfiled status cached from any hub refuses however old it is (outbox.CheckCachedRefusal).
 func (s *Session) Check(ctx context.Context) error {
-	if s.Hub == nil || s.Outbox == nil {
+	if s.Outbox == nil {
 		return nil
+	}
+	if s.Hub == nil {
+		return s.Outbox.CheckCachedRefusal(s.Seal.Info.ESID)
 	}
 	return s.Outbox.CheckSealUsable(ctx, s.Seal.Info.ESID, outbox.Policy{Hub: s.Hub})
 }
@@ -75,8 +80,13 @@ func (s *Session) Sign(ctx context.Context, in, out string, req *document.SignRe
 	if s.Outbox == nil {
 		return out, write()
 	}
+	// Placements are resolved first so the record names the stamped pages.
+	if err := document.ResolveStamps(ctx, in, req); err != nil {
+		return "", err
+	}
 	sum := sha256.Sum256(s.Identity.Certificate.Raw)
-	rec := api.Record{SealID: s.Seal.Info.ESID, SignerCertSHA256: hex.EncodeToString(sum[:]), DocName: filepath.Base(out)}
+	rec := api.Record{SealID: s.Seal.Info.ESID, SignerCertSHA256: hex.EncodeToString(sum[:]), DocName: filepath.Base(out),
+		Pages: req.StampedPages()}
 	if _, err := s.Outbox.Record(ctx, rec, out, write); err != nil {
 		return "", err
 	}
