@@ -114,6 +114,10 @@ type Seal struct {
 	FiledAt       time.Time     `json:"filedAt"`
 	HasSealObject bool          `json:"hasSealObject"`
 	StatusHistory []StatusEvent `json:"statusHistory,omitempty"`
+	// ApplicationID is the application the seal was made for ("" for a seal filed directly);
+	// Replaces is the seal a re-issue replaces.
+	ApplicationID string `json:"applicationId,omitempty"`
+	Replaces      string `json:"replaces,omitempty"`
 }
 
 // StatusEvent is one change of a seal's status.
@@ -294,6 +298,15 @@ type AuditEvent struct {
 	Action string    `json:"action"`
 	Target string    `json:"target,omitempty"`
 	Detail string    `json:"detail,omitempty"`
+	// Role, Reason and EffectiveAt (the time the change is in force) are given for
+	// lifecycle transitions. Prev is the Link of the event before this one; Signature is
+	// the hub's ES256 signature over SignedBytes (see lifecycle.go).
+	Role        string    `json:"role,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+	EffectiveAt time.Time `json:"effectiveAt,omitzero"`
+	Prev        string    `json:"prev,omitempty"`
+	KeyID       string    `json:"keyId,omitempty"`
+	Signature   []byte    `json:"signature,omitempty"`
 }
 
 // AuditPage is a page of audit events; Next is the cursor (a sequence number) or "".

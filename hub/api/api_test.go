@@ -104,7 +104,7 @@ func TestOpenAPIDocument(t *testing.T) {
 	}
 	for _, c := range []string{CodeUnauthenticated, CodeForbidden, CodeAdminRequired, CodeNotFound, CodeMethodNotAllowed, CodeMalformed,
 		CodeInvalidField, CodeInvalidUSCC, CodeTooLarge, CodeUnsupportedType, CodeConflict, CodeAlreadyExists, CodeInvalidTransition,
-		CodeRateLimited, CodeTimeout, CodeInternal, CodeSealNotFiled} {
+		CodeRateLimited, CodeTimeout, CodeInternal, CodeSealNotFiled, CodeRoleNotAllowed, CodeOwnOrg, CodeNotApproved, CodeNotConfigured, CodeUnknownType} {
 		if !codes[c] {
 			t.Errorf("error code %s is not in openapi.yaml", c)
 		}

@@ -60,7 +60,7 @@ func StatusFor(code string) int {
 	switch code {
 	case CodeUnauthenticated:
 		return http.StatusUnauthorized
-	case CodeForbidden, CodeAdminRequired:
+	case CodeForbidden, CodeAdminRequired, CodeRoleNotAllowed, CodeOwnOrg:
 		return http.StatusForbidden
 	case CodeNotFound:
 		return http.StatusNotFound
@@ -68,17 +68,17 @@ func StatusFor(code string) int {
 		return http.StatusMethodNotAllowed
 	case CodeMalformed:
 		return http.StatusBadRequest
-	case CodeInvalidField, CodeInvalidUSCC, CodeSealNotFiled:
+	case CodeInvalidField, CodeInvalidUSCC, CodeSealNotFiled, CodeUnknownType:
 		return http.StatusUnprocessableEntity
 	case CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
 	case CodeUnsupportedType:
 		return http.StatusUnsupportedMediaType
-	case CodeConflict, CodeAlreadyExists, CodeInvalidTransition:
+	case CodeConflict, CodeAlreadyExists, CodeInvalidTransition, CodeNotApproved:
 		return http.StatusConflict
 	case CodeRateLimited:
 		return http.StatusTooManyRequests
-	case CodeTimeout:
+	case CodeTimeout, CodeNotConfigured:
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError

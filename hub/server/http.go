@@ -222,6 +222,7 @@ func (h *Hub) Handler() http.Handler {
 			Action: q.Get("action"), After: after, Limit: int(limit)})
 	}})
 	h.addCRLRoute(mux)
+	h.addLifecycleRoutes(mux)
 	mux.Handle("/", h.wrap(&route{public: true}))
 	return mux
 }

@@ -29,6 +29,8 @@ import (
 	"time"
 
 	"sealdesk/hub/api"
+	"sealdesk/hub/ca"
+	"sealdesk/hub/maker"
 	"sealdesk/hub/store"
 )
 
@@ -63,6 +65,18 @@ type Options struct {
 	Now func() time.Time
 	// CRLDir holds the DER CRLs GET /v1/crl/{name} publishes ("" publishes none).
 	CRLDir string
+
+	// The seal lifecycle (lifecycle.go). Maker makes seals with the key the hub holds on
+	// its token, CA issues holder certificates, Registrar files seals (default:
+	// LocalRegistrar); without Maker and CA, approvals answer not_configured.
+	Maker     maker.Maker
+	CA        ca.CA
+	Registrar Registrar
+	// SealTypes is the seal type table (default api.DefaultSealTypes).
+	SealTypes []api.SealType
+	// Pause, when set, is called at named points of a lifecycle step (tests that kill the
+	// hub in the middle of an approval).
+	Pause func(point string)
 }
 
 // Hub is the registry service.
@@ -101,6 +115,12 @@ func New(opt Options) (*Hub, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
+	if opt.Registrar == nil {
+		opt.Registrar = LocalRegistrar{}
+	}
+	if len(opt.SealTypes) == 0 {
+		opt.SealTypes = api.DefaultSealTypes
+	}
 	id, err := api.KeyID(&opt.Key.PublicKey)
 	if err != nil {
 		return nil, err
@@ -123,7 +143,7 @@ func actor(p api.Principal) string {
 func (h *Hub) audit(ctx context.Context, org string, p api.Principal, action, target, detail string) {
 	// The audit trail must not make a successful operation fail; a store that cannot write
 	// will fail the next real write anyway.
-	_ = h.st.Audit(ctx, api.AuditEvent{OrgID: org, At: h.now(), Actor: actor(p), Action: action, Target: target, Detail: detail})
+	_ = h.st.AppendAudit(ctx, h.signAudit, api.AuditEvent{OrgID: org, At: h.now(), Actor: actor(p), Role: p.Role, Action: action, Target: target, Detail: detail})
 }
 
 func internal(err error) *api.ErrorBody {
@@ -221,15 +241,22 @@ func (h *Hub) AddCredential(ctx context.Context, p api.Principal, hash string, r
 		if req.OrgID != "" {
 			return api.Errf(api.CodeInvalidField, "an admin credential belongs to no organisation (orgId must be empty)")
 		}
-	case api.RoleOrg:
-		if _, err := h.st.GetOrg(ctx, req.OrgID); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return api.Errf(api.CodeNotFound, "organisation %q is not registered", req.OrgID)
+	case api.RoleOrg, api.RoleReviewer, api.RoleMaker, api.RoleAuditor:
+		// An applicant belongs to an organisation; a reviewer may (and then never reviews
+		// it), the maker and auditors may too.
+		if req.OrgID == "" && req.Role == api.RoleOrg {
+			return api.Errf(api.CodeInvalidField, "an organisation credential names its organisation (orgId)")
+		}
+		if req.OrgID != "" {
+			if _, err := h.st.GetOrg(ctx, req.OrgID); err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					return api.Errf(api.CodeNotFound, "organisation %q is not registered", req.OrgID)
+				}
+				return internal(err)
 			}
-			return internal(err)
 		}
 	default:
-		return api.Errf(api.CodeInvalidField, "role %q: want %s or %s", req.Role, api.RoleOrg, api.RoleAdmin)
+		return api.Errf(api.CodeInvalidField, "role %q: want %s, %s, %s, %s or %s", req.Role, api.RoleOrg, api.RoleReviewer, api.RoleMaker, api.RoleAuditor, api.RoleAdmin)
 	}
 	if len(req.Label) > 128 {
 		return api.Errf(api.CodeInvalidField, "label longer than 128 bytes")
@@ -307,6 +334,9 @@ func parseCerts(in [][]byte) *api.ErrorBody {
 
 // FileSeal registers an SES seal for the caller's organisation (or, for admin, req.OrgID).
 func (h *Hub) FileSeal(ctx context.Context, p api.Principal, req api.FileSealRequest) (*api.Seal, *api.ErrorBody) {
+	if e := h.requireRole(ctx, p, "filing a seal", api.RoleOrg, api.RoleAdmin); e != nil {
+		return nil, e
+	}
 	org := p.OrgID
 	if p.IsAdmin() {
 		org = req.OrgID
@@ -433,8 +463,13 @@ func (h *Hub) ListSeals(ctx context.Context, p api.Principal, org, status string
 }
 
 // SetStatus changes a seal's status (owner or admin): active ↔ suspended, and from either
-// to revoked, withdrawn or lost, which are final.
+// to revoked, withdrawn or lost, which are final. A seal made through an application is
+// "filed" until its holder reports it delivered (DeliverSeal); it may be cancelled then but
+// not used.
 func (h *Hub) SetStatus(ctx context.Context, p api.Principal, id string, ch api.StatusChange) (*api.Seal, *api.ErrorBody) {
+	if e := h.requireRole(ctx, p, "changing a seal's status", api.RoleOrg, api.RoleAdmin); e != nil {
+		return nil, e
+	}
 	s, e := h.ownSeal(ctx, p, id, "change the status of")
 	if e != nil {
 		return nil, e
@@ -454,6 +489,9 @@ func (h *Hub) SetStatus(ctx context.Context, p api.Principal, id string, ch api.
 	if ch.Status == s.Status {
 		return nil, api.Errf(api.CodeInvalidTransition, "seal %s is %s already", id, s.Status)
 	}
+	if s.Status == api.StatusFiled && (ch.Status == api.StatusActive || ch.Status == api.StatusSuspended) {
+		return nil, api.Errf(api.CodeInvalidTransition, "seal %s is filed but not yet delivered to its holder; it becomes active when the holder fetches it onto the key", id)
+	}
 	now := h.now()
 	at := ch.At.UTC()
 	if ch.At.IsZero() {
@@ -465,10 +503,15 @@ func (h *Hub) SetStatus(ctx context.Context, p api.Principal, id string, ch api.
 	if at.Before(s.StatusAt) {
 		return nil, api.Errf(api.CodeInvalidField, "seal %s: the change at %s would precede its last change at %s", id, at.Format(time.RFC3339), s.StatusAt.Format(time.RFC3339))
 	}
-	if err := h.st.SetStatus(ctx, id, api.StatusEvent{Status: ch.Status, Reason: ch.Reason, At: at, Actor: actor(p)}); err != nil {
+	ev := h.event(s.OrgID, p, "seal.status", id, ch.Status+": "+ch.Reason, ch.Reason, at)
+	err := h.st.ChangeSeal(ctx, store.SealChange{ESID: id, From: []string{s.Status},
+		Events: []api.StatusEvent{{Status: ch.Status, Reason: ch.Reason, At: at, Actor: actor(p)}}}, h.signAudit, ev)
+	if errors.Is(err, store.ErrStale) {
+		return nil, api.Errf(api.CodeInvalidTransition, "seal %s changed meanwhile; read it again", id)
+	}
+	if err != nil {
 		return nil, internal(err)
 	}
-	h.audit(ctx, s.OrgID, p, "seal.status", id, ch.Status+": "+ch.Reason)
 	out, err := h.st.GetSeal(ctx, id)
 	if err != nil {
 		return nil, internal(err)
@@ -478,6 +521,9 @@ func (h *Hub) SetStatus(ctx context.Context, p api.Principal, id string, ch api.
 
 // Renew extends a seal's validity and optionally replaces its certificates (owner or admin).
 func (h *Hub) Renew(ctx context.Context, p api.Principal, id string, req api.RenewRequest) (*api.Seal, *api.ErrorBody) {
+	if e := h.requireRole(ctx, p, "renewing a seal", api.RoleOrg, api.RoleAdmin); e != nil {
+		return nil, e
+	}
 	s, e := h.ownSeal(ctx, p, id, "renew")
 	if e != nil {
 		return nil, e
@@ -573,6 +619,9 @@ func (h *Hub) ProveIdentity(challenge string) (*api.HubKey, *api.ErrorBody) {
 // PushRecords appends signing records for the caller's organisation. Each record's seal must
 // be filed by that organisation. Records are idempotent by id (see api.Result*).
 func (h *Hub) PushRecords(ctx context.Context, p api.Principal, recs []api.Record) (*api.RecordBatchResult, *api.ErrorBody) {
+	if p.Role != api.RoleOrg && !p.IsAdmin() {
+		return nil, h.requireRole(ctx, p, "pushing signing records", api.RoleOrg)
+	}
 	if p.IsAdmin() || p.OrgID == "" {
 		return nil, api.Errf(api.CodeForbidden, "signing records belong to an organisation: push them with the organisation's credential")
 	}
@@ -686,7 +735,7 @@ func (h *Hub) Records(ctx context.Context, p api.Principal, org string, q store.
 
 // Audit lists an organisation's audit trail (own; admin: any, or all with org "").
 func (h *Hub) Audit(ctx context.Context, p api.Principal, q store.AuditQuery) (*api.AuditPage, *api.ErrorBody) {
-	if !p.IsAdmin() {
+	if !p.IsAdmin() && p.Role != api.RoleAuditor {
 		if q.OrgID != "" && q.OrgID != p.OrgID {
 			h.audit(ctx, p.OrgID, p, "denied", q.OrgID, "read another organisation's audit trail")
 			return nil, api.Errf(api.CodeForbidden, "an organisation reads only its own audit trail")

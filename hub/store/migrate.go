@@ -87,6 +87,37 @@ var migrations = []string{
 		detail TEXT NOT NULL
 	);
 	CREATE INDEX audit_org_seq ON audit (org_id, seq);`,
+	// 2: the seal lifecycle (issue 13): applications with their append-only history, the
+	// application and replaced seal of a seal, and signed, chained audit events.
+	`CREATE TABLE applications (
+		id TEXT PRIMARY KEY,
+		org_id TEXT NOT NULL REFERENCES orgs(id),
+		status TEXT NOT NULL,
+		es_id TEXT NOT NULL,
+		created BIGINT NOT NULL,
+		updated BIGINT NOT NULL,
+		body TEXT NOT NULL
+	);
+	CREATE INDEX applications_org ON applications (org_id, id);
+	CREATE INDEX applications_status ON applications (status, id);
+	CREATE TABLE application_events (
+		seq {{SERIAL}},
+		app_id TEXT NOT NULL REFERENCES applications(id),
+		status TEXT NOT NULL,
+		reason TEXT NOT NULL,
+		at BIGINT NOT NULL,
+		actor TEXT NOT NULL,
+		role TEXT NOT NULL
+	);
+	CREATE INDEX application_events_app ON application_events (app_id, seq);
+	ALTER TABLE seals ADD COLUMN app_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE seals ADD COLUMN replaces TEXT NOT NULL DEFAULT '';
+	ALTER TABLE audit ADD COLUMN role TEXT NOT NULL DEFAULT '';
+	ALTER TABLE audit ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+	ALTER TABLE audit ADD COLUMN effective_at BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE audit ADD COLUMN prev TEXT NOT NULL DEFAULT '';
+	ALTER TABLE audit ADD COLUMN key_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE audit ADD COLUMN sig {{BLOB}}`,
 }
 
 func (s *sqlStore) ddl(m string) string {

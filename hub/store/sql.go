@@ -255,23 +255,32 @@ func certHash(der []byte) string {
 
 func (s *sqlStore) CreateSeal(ctx context.Context, r *SealRow) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO seals (es_id, org_id, name, filing_no, owner_uscc, valid_start, valid_end,
-			seal_der, status, status_reason, status_at, filed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			r.ESID, r.OrgID, r.Name, r.FilingNumber, r.OwnerUSCC, us(r.ValidStart), us(r.ValidEnd), r.SealDER,
-			r.Status, r.StatusReason, us(r.StatusAt), us(r.FiledAt))
-		if isUnique(err) {
-			return ErrExists
-		}
-		if err != nil {
-			return err
-		}
-		if err := insertCerts(ctx, tx, r.ESID, r.Certs); err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO seal_events (es_id, status, reason, at, actor) VALUES ($1, $2, $3, $4, $5)`,
-			r.ESID, r.Status, r.StatusReason, us(r.StatusAt), "filing")
-		return err
+		return insertSeal(ctx, tx, r, []api.StatusEvent{{Status: r.Status, Reason: r.StatusReason, At: r.StatusAt, Actor: "filing"}})
 	})
+}
+
+// insertSeal files r with its certificates and its first status events (oldest first).
+func insertSeal(ctx context.Context, tx *sql.Tx, r *SealRow, events []api.StatusEvent) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO seals (es_id, org_id, name, filing_no, owner_uscc, valid_start, valid_end,
+		seal_der, status, status_reason, status_at, filed_at, app_id, replaces) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		r.ESID, r.OrgID, r.Name, r.FilingNumber, r.OwnerUSCC, us(r.ValidStart), us(r.ValidEnd), r.SealDER,
+		r.Status, r.StatusReason, us(r.StatusAt), us(r.FiledAt), r.ApplicationID, r.Replaces)
+	if isUnique(err) {
+		return ErrExists
+	}
+	if err != nil {
+		return err
+	}
+	if err := insertCerts(ctx, tx, r.ESID, r.Certs); err != nil {
+		return err
+	}
+	for _, ev := range events {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO seal_events (es_id, status, reason, at, actor) VALUES ($1, $2, $3, $4, $5)`,
+			r.ESID, ev.Status, ev.Reason, us(ev.At), ev.Actor); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func insertCerts(ctx context.Context, tx *sql.Tx, esID string, certs [][]byte) error {
@@ -290,14 +299,14 @@ func insertCerts(ctx context.Context, tx *sql.Tx, esID string, certs [][]byte) e
 }
 
 const sealCols = `es_id, org_id, name, filing_no, owner_uscc, valid_start, valid_end, status, status_reason, status_at, filed_at,
-	CASE WHEN seal_der IS NULL THEN 0 ELSE length(seal_der) END`
+	CASE WHEN seal_der IS NULL THEN 0 ELSE length(seal_der) END, app_id, replaces`
 
 type scanner interface{ Scan(...any) error }
 
 func scanSeal(r scanner) (*api.Seal, error) {
 	var s api.Seal
 	var vs, ve, sa, fa, sealLen int64
-	if err := r.Scan(&s.ESID, &s.OrgID, &s.Name, &s.FilingNumber, &s.OwnerUSCC, &vs, &ve, &s.Status, &s.StatusReason, &sa, &fa, &sealLen); err != nil {
+	if err := r.Scan(&s.ESID, &s.OrgID, &s.Name, &s.FilingNumber, &s.OwnerUSCC, &vs, &ve, &s.Status, &s.StatusReason, &sa, &fa, &sealLen, &s.ApplicationID, &s.Replaces); err != nil {
 		return nil, err
 	}
 	s.ValidStart, s.ValidEnd, s.StatusAt, s.FiledAt = fromUS(vs), fromUS(ve), fromUS(sa), fromUS(fa)
@@ -765,11 +774,7 @@ func (s *sqlStore) RecordsByDigest(ctx context.Context, digest string, limit int
 }
 
 func (s *sqlStore) Audit(ctx context.Context, ev api.AuditEvent) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO audit (org_id, at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6)`,
-			ev.OrgID, us(ev.At), ev.Actor, ev.Action, ev.Target, ev.Detail)
-		return err
-	})
+	return s.AppendAudit(ctx, nil, ev)
 }
 
 func (s *sqlStore) ListAudit(ctx context.Context, q AuditQuery) ([]api.AuditEvent, error) {
@@ -780,7 +785,7 @@ func (s *sqlStore) ListAudit(ctx context.Context, q AuditQuery) ([]api.AuditEven
 	if !q.Until.IsZero() {
 		until = us(q.Until)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, org_id, at, actor, action, target, detail FROM audit
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, org_id, at, actor, action, target, detail, role, reason, effective_at, prev, key_id, sig FROM audit
 		WHERE seq > $1 AND ($2 = '' OR org_id = $2) AND at >= $3 AND at <= $4 AND ($5 = '' OR action = $5)
 		ORDER BY seq LIMIT $6`, q.After, q.OrgID, us(q.Since), until, q.Action, q.Limit)
 	if err != nil {
@@ -790,11 +795,12 @@ func (s *sqlStore) ListAudit(ctx context.Context, q AuditQuery) ([]api.AuditEven
 	out := []api.AuditEvent{}
 	for rows.Next() {
 		var ev api.AuditEvent
-		var at int64
-		if err := rows.Scan(&ev.Seq, &ev.OrgID, &at, &ev.Actor, &ev.Action, &ev.Target, &ev.Detail); err != nil {
+		var at, eff int64
+		if err := rows.Scan(&ev.Seq, &ev.OrgID, &at, &ev.Actor, &ev.Action, &ev.Target, &ev.Detail,
+			&ev.Role, &ev.Reason, &eff, &ev.Prev, &ev.KeyID, &ev.Signature); err != nil {
 			return nil, err
 		}
-		ev.At = fromUS(at)
+		ev.At, ev.EffectiveAt = fromUS(at), fromUS(eff)
 		out = append(out, ev)
 	}
 	return out, rows.Err()

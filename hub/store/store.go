@@ -99,5 +99,8 @@ type Store interface {
 	Audit(ctx context.Context, ev api.AuditEvent) error
 	ListAudit(ctx context.Context, q AuditQuery) ([]api.AuditEvent, error)
 
+	// Lifecycle: applications, guarded seal changes and signed audit events (lifecycle.go).
+	Lifecycle
+
 	Close() error
 }

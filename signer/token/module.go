@@ -34,6 +34,9 @@ type Module struct {
 type SM2Mechanisms struct {
 	// Sign is the vendor's raw SM2 signing mechanism (input e, 32 bytes; output r‖s).
 	Sign uint `json:"sign"`
+	// KeyGen is the vendor's SM2 key-pair generation mechanism (C_GenerateKeyPair with
+	// CKA_EC_PARAMS naming the SM2 curve, 1.2.156.10197.1.301); 0: SM2 keys cannot be made.
+	KeyGen uint `json:"keyGen,omitempty"`
 }
 
 // Known is a module the discovery table knows.

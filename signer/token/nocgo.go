@@ -5,6 +5,7 @@ package token
 import (
 	"context"
 	"crypto"
+	"errors"
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
@@ -52,4 +53,22 @@ func (s *Store) ImportCertificate(context.Context, string, []byte, string, []byt
 }
 func (s *Store) ImportData(context.Context, string, []byte, string, string, []byte, bool) error {
 	return notBuiltIn(s.cfg.Path)
+}
+
+// ErrExists means an object of that name exists on the token already.
+var ErrExists = errors.New("exists already")
+
+// KeySigner is a private key on a token opened without a certificate (cgo builds only).
+type KeySigner struct {
+	crypto.Signer
+	Label string
+	ID    []byte
+	Close func() error
+}
+
+func (s *Store) GenerateKeyPair(context.Context, string, []byte, string, []byte, signer.KeyAlgorithm) (crypto.PublicKey, error) {
+	return nil, notBuiltIn(s.cfg.Path)
+}
+func (s *Store) OpenKey(context.Context, string, []byte) (*KeySigner, error) {
+	return nil, notBuiltIn(s.cfg.Path)
 }
