@@ -82,6 +82,12 @@ func (h *Hub) addLifecycleRoutes(mux *http.ServeMux) {
 		return h.FetchSeal(r.Context(), principal(r), r.PathValue("id"))
 	}})
 	add("/v1/seals/{id}/delivered", map[string]handlerFunc{"POST": func(r *http.Request) (any, *api.ErrorBody) {
+		if r.ContentLength != 0 {
+			var none struct{}
+			if e := decode(r, &none); e != nil { // the body, when there is one, is {}
+				return nil, e
+			}
+		}
 		return h.DeliverSeal(r.Context(), principal(r), r.PathValue("id"))
 	}})
 }
