@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"sealdesk/assets"
 )
 
 // Rendering fidelity on minimal OFDs made by the generator: each test draws the one construct a
@@ -178,4 +180,130 @@ func TestFillWithoutColour(t *testing.T) {
 	mustBlank(t, img, "fill without colour", Box{9, 9, 22, 22})
 	mustBlank(t, img, "inside the stroked square", Box{37, 12, 16, 16})
 	mustInk(t, img, "stroke of the second square (default black)", Box{34, 9, 22, 2}, isInk, 20)
+}
+
+// noCmapFont is the bundled font (OpenType/CFF) without its cmap table, as subset fonts in
+// converted documents come: only glyph indices (CGTransform) can address it.
+func noCmapFont(t *testing.T) []byte {
+	ts, _, err := readTables(assets.CJKFont())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keep []sfntTable
+	for _, tb := range ts {
+		if tb.tag != "cmap" {
+			keep = append(keep, tb)
+		}
+	}
+	return writeSFNT([]byte("OTTO"), keep)
+}
+
+// bareCFF is the bundled font's CFF table alone: a CID-keyed CFF font with no OpenType wrapper.
+func bareCFF(t *testing.T) []byte {
+	ts, _, err := readTables(assets.CJKFont())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tableOf(ts, "CFF ")
+	if c == nil {
+		t.Fatal("bundled font has no CFF table")
+	}
+	return c
+}
+
+// The text says 一 (one horizontal stroke), CGTransform says glyph "|" of the embedded font:
+// a reader that uses the embedded glyphs draws a vertical bar, one that falls back to a system
+// font draws a horizontal stroke.
+func TestEmbeddedFontsByGlyphIndex(t *testing.T) {
+	bar := bundledFace().index('|')
+	if bar == 0 {
+		t.Fatal("bundled font has no |")
+	}
+	for _, c := range []struct {
+		name, problem string
+		data          func(*testing.T) []byte
+	}{
+		{"no-cmap", "no cmap", noCmapFont},
+		{"bare-cff", "bare CFF", bareCFF},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := NewBuilder("font")
+			p := b.AddPage(60, 40)
+			id := b.EmbedFont("Subset-"+c.name, c.data(t))
+			p.Raw(fmt.Sprintf(`<ofd:TextObject ID="9001" Boundary="10 5 30 30" Font="%d" Size="20"><ofd:CGTransform CodePosition="0" CodeCount="1" GlyphCount="1"><ofd:Glyphs>%d</ofd:Glyphs></ofd:CGTransform><ofd:TextCode X="0" Y="20">一</ofd:TextCode></ofd:TextObject>`, id, bar))
+			rd, img := renderBuilt(t, b)
+			// em box: x 10..30, baseline y 25, top ~y 7. The bar reaches above the middle band.
+			mustInk(t, img, "upper half of the bar", Box{10, 8, 12, 6}, isInk, 20)
+			mustBlank(t, img, "right part of the em box (a horizontal stroke would be there)", Box{22, 8, 10, 22})
+			issues := rd.FontIssues()
+			if len(issues) != 1 || !strings.Contains(issues[0].Problem, c.problem) || !strings.Contains(issues[0].Fallback, "own glyphs") {
+				t.Errorf("font issues %+v, want one saying %q, drawn with its own glyphs", issues, c.problem)
+			}
+		})
+	}
+}
+
+// Latin text in an embedded font without cmap, turned 90° by the CTM (Suwell's sideways
+// text): the glyphs stand in a column, read top to bottom.
+func TestRotatedLatinText(t *testing.T) {
+	b := NewBuilder("rotated")
+	p := b.AddPage(60, 60)
+	id := b.EmbedFont("Calibri-subset", noCmapFont(t))
+	f := bundledFace()
+	var cg strings.Builder
+	for i, r := range "HHHH" {
+		fmt.Fprintf(&cg, `<ofd:CGTransform CodePosition="%d" CodeCount="1" GlyphCount="1"><ofd:Glyphs>%d</ofd:Glyphs></ofd:CGTransform>`, i, f.index(r))
+	}
+	// CTM 0 1 -1 0: x → down, y → left; baseline at y=0 of the object, glyphs above it (y<0)
+	// end up right of x = 20.
+	p.Raw(fmt.Sprintf(`<ofd:TextObject ID="9001" Boundary="20 10 10 40" CTM="0 1 -1 0 0 0" Font="%d" Size="6">%s<ofd:TextCode X="0" Y="0" DeltaX="g 3 6">HHHH</ofd:TextCode></ofd:TextObject>`, id, cg.String()))
+	_, img := renderBuilt(t, b)
+	for k := 0; k < 4; k++ {
+		mustInk(t, img, fmt.Sprintf("glyph %d of the column", k+1), Box{20, 10 + float64(k)*6, 6, 6}, isInk, 10)
+	}
+	mustBlank(t, img, "where unrotated text would run", Box{27, 0, 33, 9})
+	mustBlank(t, img, "below the column", Box{0, 35, 60, 25})
+}
+
+// A radial shading filling a path under a circular clip: the colour must fill the clip's
+// circle (the emblem of the yunnan mining licence came out as streaks).
+func TestRadialShadingUnderClip(t *testing.T) {
+	b := NewBuilder("radial")
+	p := b.AddPage(60, 60)
+	p.Raw(`<ofd:PathObject ID="9001" Boundary="10 10 40 40" Stroke="false" Fill="true"><ofd:FillColor><ofd:RadialShd StartPoint="20 20" EndPoint="20 20" EndRadius="20" Extend="3"><ofd:Segment Position="0"><ofd:Color Value="255 0 0"/></ofd:Segment><ofd:Segment Position="1"><ofd:Color Value="200 0 0"/></ofd:Segment></ofd:RadialShd></ofd:FillColor><ofd:Clips><ofd:Clip><ofd:Area><ofd:Path Boundary="0 0 40 40"><ofd:AbbreviatedData>M 20 5 B 28.3 5 35 11.7 35 20 B 35 28.3 28.3 35 20 35 B 11.7 35 5 28.3 5 20 B 5 11.7 11.7 5 20 5 C</ofd:AbbreviatedData></ofd:Path></ofd:Area></ofd:Clip><ofd:Clip><ofd:Area><ofd:Path Boundary="0 0 40 40"><ofd:AbbreviatedData>M 0 0 L 40 0 L 40 25 L 0 25 C</ofd:AbbreviatedData></ofd:Path></ofd:Area></ofd:Clip></ofd:Clips><ofd:AbbreviatedData>M 0 0 L 40 0 L 40 40 L 0 40</ofd:AbbreviatedData></ofd:PathObject>`)
+	_, img := renderBuilt(t, b)
+	mustInk(t, img, "centre of the clip circle", Box{22, 22, 16, 12}, isRed, 600)
+	// Every pixel of the inner square must be red: streaks leave gaps.
+	if n, all := count(img, Box{24, 20, 12, 12}, fidDPI, isRed), count(img, Box{24, 20, 12, 12}, fidDPI, func(color.RGBA) bool { return true }); n != all {
+		saveFailed(t, img)
+		t.Errorf("%d of %d pixels inside the clip are red", n, all)
+	}
+	mustBlank(t, img, "inside the path, outside the circle", Box{10, 10, 4, 4})
+	mustBlank(t, img, "below the second clip", Box{10, 36, 40, 14})
+}
+
+// Axial shading with MapType Repeat / Reflect and a MapUnit a quarter of its length: four red
+// to blue cycles (Reflect: red-blue-red-blue…) instead of one.
+func TestShadingMapType(t *testing.T) {
+	for _, c := range []struct {
+		mapType string
+		// colour expected at the start of each quarter (x = 10, 20, 30, 40 mm + 1)
+		want []func(color.RGBA) bool
+	}{
+		{"Repeat", []func(color.RGBA) bool{isRed, isRed, isRed, isRed}},
+		{"Reflect", []func(color.RGBA) bool{isRed, isBlue, isRed, isBlue}},
+	} {
+		t.Run(c.mapType, func(t *testing.T) {
+			b := NewBuilder("shd")
+			p := b.AddPage(60, 30)
+			p.Raw(fmt.Sprintf(`<ofd:PathObject ID="9001" Boundary="10 10 40 10" Stroke="false" Fill="true"><ofd:FillColor><ofd:AxialShd StartPoint="0 0" EndPoint="40 0" MapType="%s" MapUnit="10" Extend="3"><ofd:Segment Position="0"><ofd:Color Value="255 0 0"/></ofd:Segment><ofd:Segment Position="1"><ofd:Color Value="0 0 255"/></ofd:Segment></ofd:AxialShd></ofd:FillColor><ofd:AbbreviatedData>M 0 0 L 40 0 L 40 10 L 0 10 C</ofd:AbbreviatedData></ofd:PathObject>`, c.mapType))
+			_, img := renderBuilt(t, b)
+			for q, pred := range c.want {
+				mustInk(t, img, fmt.Sprintf("quarter %d", q+1), Box{10 + float64(q)*10 + 0.8, 12, 0.6, 6}, pred, 10)
+			}
+			if c.mapType == "Repeat" {
+				mustInk(t, img, "end of the first cycle", Box{19, 12, 0.6, 6}, isBlue, 10)
+			}
+		})
+	}
 }

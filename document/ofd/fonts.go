@@ -1,6 +1,7 @@
 package ofd
 
 import (
+	"log/slog"
 	"os"
 	"regexp"
 	"strings"
@@ -194,14 +195,64 @@ func (fs *fonts) face(f *Font) *face {
 		return fc
 	}
 	var fc *face
+	var problem, repaired string
 	if f.FontFile != "" {
-		if b, err := fs.rd.Pkg.ReadFile(f.FontFile); err == nil {
-			fc, _ = parseFace(b, 0)
+		b, err := fs.rd.Pkg.ReadFile(f.FontFile)
+		if err != nil {
+			problem = err.Error()
+		} else {
+			var notes []string
+			if fc, notes, err = loadFont(b); err != nil {
+				problem = err.Error()
+			} else if len(notes) > 0 {
+				repaired = joinNotes(notes)
+			}
 		}
 	}
 	if fc == nil && fs.system {
 		fc = systemFace(strings.TrimSpace(f.FontName + " " + f.FamilyName))
 	}
+	switch {
+	case problem != "":
+		fallback := "the bundled CJK font"
+		if fc != nil {
+			fallback = "a system font for its name"
+		}
+		fs.rd.noteFont(FontIssue{FontID: f.ID, Name: f.FontName, File: f.FontFile, Problem: problem, Fallback: fallback})
+	case repaired != "":
+		fs.rd.noteFont(FontIssue{FontID: f.ID, Name: f.FontName, File: f.FontFile, Problem: repaired, Fallback: "its own glyphs (repaired)"})
+	}
 	fs.faces[f.ID] = fc
 	return fc
+}
+
+// FontIssue records an embedded font that could not be used as it is: what was wrong and what
+// draws its text.
+type FontIssue struct {
+	FontID   ID
+	Name     string // FontName
+	File     string // package path of the embedded file
+	Problem  string
+	Fallback string // "its own glyphs (repaired)", "the bundled CJK font", …
+}
+
+// FontIssues lists the embedded fonts drawn so far that needed a repair or a substitute.
+func (r *Reader) FontIssues() []FontIssue {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]FontIssue(nil), r.fontIssues...)
+}
+
+// noteFont records a font issue once per font and file, and logs it.
+func (r *Reader) noteFont(fi FontIssue) {
+	r.mu.Lock()
+	for _, o := range r.fontIssues {
+		if o.FontID == fi.FontID && o.File == fi.File {
+			r.mu.Unlock()
+			return
+		}
+	}
+	r.fontIssues = append(r.fontIssues, fi)
+	r.mu.Unlock()
+	slog.Warn("OFD embedded font", "id", fi.FontID, "name", fi.Name, "file", fi.File, "problem", fi.Problem, "drawn with", fi.Fallback)
 }

@@ -29,6 +29,7 @@ type Reader struct {
 	fontSets   map[bool]*fonts
 	mediaCache map[string]*mediaEntry
 	images     imageCache // RGBA forms of decoded images, for raster previews
+	fontIssues []FontIssue
 	stamps     []Stamp
 	stampsOK   bool
 	stampsErr  error

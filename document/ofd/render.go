@@ -353,7 +353,7 @@ func (d *drawer) pathObject(n *Node, s state) {
 		if c == nil {
 		} else if pat := c.Node.Child("Pattern"); pat != nil {
 			d.patternFill(p, pat, s)
-		} else if pt, ok := d.paint(c, s.res, s.alpha, cm); ok {
+		} else if pt, ok := d.paint(c, s.res, s.alpha, cm, p.FastBounds()); ok {
 			style.Fill = pt
 		}
 	}
@@ -364,7 +364,7 @@ func (d *drawer) pathObject(n *Node, s state) {
 		}
 		if c == nil {
 			style.Stroke = canvas.Paint{Color: premul(0, 0, 0, s.alpha)}
-		} else if pt, ok := d.paint(c, s.res, s.alpha, cm); ok {
+		} else if pt, ok := d.paint(c, s.res, s.alpha, cm, p.FastBounds()); ok {
 			style.Stroke = pt
 		}
 		if style.StrokeWidth <= 0 {

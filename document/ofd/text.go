@@ -222,7 +222,7 @@ func (d *drawer) textObject(n *Node, s state) {
 		}
 		if c == nil {
 			style.Fill = canvas.Paint{Color: premul(0, 0, 0, s.alpha)}
-		} else if pt, ok := d.paint(c, s.res, s.alpha, cm); ok {
+		} else if pt, ok := d.paint(c, s.res, s.alpha, cm, combined.FastBounds()); ok {
 			style.Fill = pt
 		}
 	}
@@ -239,7 +239,7 @@ func (d *drawer) textObject(n *Node, s state) {
 		}
 		if c == nil {
 			style.Stroke = canvas.Paint{Color: premul(0, 0, 0, s.alpha)}
-		} else if pt, ok := d.paint(c, s.res, s.alpha, cm); ok {
+		} else if pt, ok := d.paint(c, s.res, s.alpha, cm, combined.FastBounds()); ok {
 			style.Stroke = pt
 		}
 		style.StrokeWidth = s.gp.lineWidth
