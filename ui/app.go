@@ -32,7 +32,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 
 	"sealdesk/document"
@@ -41,6 +40,7 @@ import (
 	"sealdesk/hub/outbox"
 	"sealdesk/internal/demo"
 	"sealdesk/signer"
+	"sealdesk/signer/keys"
 	"sealdesk/signer/token"
 )
 
@@ -115,6 +115,8 @@ type MainWindow struct {
 	last   map[string]string
 
 	pinDialog *PINDialog
+	// chooser is the app's own file dialog last shown (tests drive it).
+	chooser *FileChooser
 }
 
 // NewMainWindow builds the main window of app.
@@ -338,12 +340,16 @@ func (m *MainWindow) startCore() {
 		m.Keys.Start(m.ctx)
 	} else {
 		go func() {
-			k, err := NewCoreKeys(m.ctx, m.workspaceKeystores())
+			var k keys.Layer
+			cfg, err := keys.LoadConfig()
+			if err == nil {
+				k, err = keys.NewLive(m.ctx, cfg, m.workspaceKeystores()...)
+			}
 			m.trace("key watcher started")
 			fyne.Do(func() {
 				if err != nil {
 					m.setMsg(err.Error())
-					m.keys = &StoreKeys{}
+					m.keys = &keys.Stores{}
 				} else {
 					m.keys = k
 				}
@@ -858,6 +864,7 @@ func (m *MainWindow) startSigning(e KeyEntry, seal *SealItem, files []string, pl
 			}
 			if len(files) > 1 {
 				dialog.ShowInformation(T("sign.batchTitle"), Tf("sign.batchDone", len(outs), failed), m.Window)
+				m.notify("batch", fmt.Sprintf("%d/%d", len(outs), failed))
 			} else if lastErr != nil {
 				m.failSign(lastErr)
 				return
@@ -1087,50 +1094,31 @@ func (m *MainWindow) addRecent(p string) {
 	m.Window.SetMainMenu(m.menu())
 }
 
+var docExts = []string{".pdf", ".ofd"}
+
 func (m *MainWindow) showOpen() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			return
-		}
-		r.Close()
-		m.Open(r.URI().Path())
-	}, m.Window)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".pdf", ".ofd", ".PDF", ".OFD"}))
-	d.Resize(fyne.NewSize(800, 560))
-	d.Show()
+	m.chooseFile(fileRequest{Mode: ChooseOpen, Title: T("file.open"), Exts: docExts}, m.Open)
 }
 
 func (m *MainWindow) showAddKeystore() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			return
-		}
-		r.Close()
+	m.chooseFile(fileRequest{Mode: ChooseOpen, Title: T("menu.addKeystore"), Exts: []string{".p12", ".pfx", ".pem", ".sm2", ".key"}}, func(p string) {
 		if m.keys == nil {
 			dialog.ShowError(errors.New(T("sign.noKey")), m.Window)
 			return
 		}
-		if err := m.keys.AddKeystore(r.URI().Path()); err != nil {
+		if err := m.keys.AddKeystore(p); err != nil {
 			dialog.ShowError(err, m.Window)
 			return
 		}
 		m.Keys.Refresh(m.ctx)
-	}, m.Window)
-	d.Resize(fyne.NewSize(800, 560))
-	d.Show()
+	})
 }
 
 func (m *MainWindow) showAddSeal() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			return
-		}
-		r.Close()
-		m.sealFiles = append(m.sealFiles, r.URI().Path())
+	m.chooseFile(fileRequest{Mode: ChooseOpen, Title: T("menu.addSeal"), Exts: []string{".esl", ".seal", ".der"}}, func(p string) {
+		m.sealFiles = append(m.sealFiles, p)
 		m.reloadSeals()
-	}, m.Window)
-	d.Resize(fyne.NewSize(800, 560))
-	d.Show()
+	})
 }
 
 // showBatch signs every PDF/OFD file of a folder with the pending placements.
@@ -1139,25 +1127,30 @@ func (m *MainWindow) showBatch() {
 		dialog.ShowInformation(T("sign.batchTitle"), T("place.none"), m.Window)
 		return
 	}
-	d := dialog.NewFolderOpen(func(l fyne.ListableURI, err error) {
-		if err != nil || l == nil {
-			return
-		}
-		us, err := l.List()
+	m.chooseFile(fileRequest{Mode: ChooseFolder, Title: T("sign.batchFolder")}, func(dir string) {
+		files, err := BatchFiles(dir)
 		if err != nil {
 			dialog.ShowError(err, m.Window)
 			return
 		}
-		var files []string
-		for _, u := range us {
-			if isDocument(u.Path()) && !strings.Contains(filepath.Base(u.Path()), "-signed") {
-				files = append(files, u.Path())
-			}
-		}
 		m.SignBatch(files)
-	}, m.Window)
-	d.Resize(fyne.NewSize(800, 560))
-	d.Show()
+	})
+}
+
+// BatchFiles lists the PDF and OFD files of dir that are not signed copies made by SealDesk.
+func BatchFiles(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, e := range ents {
+		p := filepath.Join(dir, e.Name())
+		if !e.IsDir() && isDocument(p) && !strings.Contains(e.Name(), "-signed") {
+			files = append(files, p)
+		}
+	}
+	return files, nil
 }
 
 // SignBatch signs files with the pending placements after one PIN entry, with a progress bar.
@@ -1174,22 +1167,17 @@ func (m *MainWindow) showExport(ext string, write func(string) error) {
 		dialog.ShowInformation(T("verify.report"), T("verify.none"), m.Window)
 		return
 	}
-	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
-		if err != nil || wc == nil {
-			return
-		}
-		wc.Close()
-		p := wc.URI().Path()
+	base := strings.TrimSuffix(filepath.Base(m.docPath), filepath.Ext(m.docPath))
+	m.chooseFile(fileRequest{Mode: ChooseSave, Title: T("verify.report"), Dir: filepath.Dir(m.docPath),
+		Name: base + "-report" + ext, Exts: []string{ext}}, func(p string) {
 		if err := write(p); err != nil {
 			dialog.ShowError(err, m.Window)
+			m.notify("exported", "error: "+err.Error())
 			return
 		}
 		m.setMsg(Tf("verify.exported", p))
-	}, m.Window)
-	base := strings.TrimSuffix(filepath.Base(m.docPath), filepath.Ext(m.docPath))
-	d.SetFileName(base + "-report" + ext)
-	d.Resize(fyne.NewSize(800, 560))
-	d.Show()
+		m.notify("exported", p)
+	})
 }
 
 func (m *MainWindow) showCoords() {

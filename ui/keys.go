@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"sync"
 
@@ -12,172 +11,12 @@ import (
 
 	"sealdesk/signer"
 	"sealdesk/signer/keys"
-	"sealdesk/signer/softkey"
 	"sealdesk/signer/token"
 )
 
-// Keys is what the app needs from the key layer. CoreKeys is the real one (signer/keys); tests
-// use StoreKeys over a token.Fake.
-type Keys interface {
-	// Events streams token insert/remove events (nil: none).
-	Events() <-chan signer.Event
-	// Identities lists every identity without logging in (tokens first, then keystores).
-	Identities(ctx context.Context) ([]*signer.Identity, error)
-	// Open logs in; the caller zeroes pin.
-	Open(ctx context.Context, uri string, pin []byte) (*signer.Identity, error)
-	// AddKeystore adds a software keystore file.
-	AddKeystore(path string) error
-	Close() error
-}
-
-// StoreKeys serves identities from key stores and events from a token source.
-type StoreKeys struct {
-	Source token.Source
-	Stores []signer.KeyStore
-}
-
-func (k *StoreKeys) Events() <-chan signer.Event {
-	if k.Source == nil {
-		return nil
-	}
-	return k.Source.Events()
-}
-
-func (k *StoreKeys) Identities(ctx context.Context) ([]*signer.Identity, error) {
-	var out []*signer.Identity
-	for _, s := range k.Stores {
-		ids, err := s.Identities(ctx)
-		if err != nil {
-			continue // a failing module shows up as a watcher event; the others still list
-		}
-		out = append(out, ids...)
-	}
-	return out, nil
-}
-
-func (k *StoreKeys) Open(ctx context.Context, uri string, pin []byte) (*signer.Identity, error) {
-	var firstErr error
-	for _, s := range k.Stores {
-		id, err := s.Open(ctx, uri, pin)
-		if err == nil {
-			return id, nil
-		}
-		if firstErr == nil || !isNotFound(err) {
-			firstErr = err
-		}
-	}
-	if firstErr == nil {
-		firstErr = fmt.Errorf("no key store holds %s", uri)
-	}
-	return nil, firstErr
-}
-
-func isNotFound(err error) bool { return err != nil && (errorsIs(err, token.ErrNotFound)) }
-
-func (k *StoreKeys) AddKeystore(path string) error {
-	return fmt.Errorf("keystores are not supported here")
-}
-
-func (k *StoreKeys) Close() error {
-	if k.Source != nil {
-		return k.Source.Close()
-	}
-	return nil
-}
-
-// CoreKeys is the key layer of package signer/keys: configured and discovered PKCS#11 modules
-// (watched for hot-plug) and software keystores.
-type CoreKeys struct {
-	mu     sync.Mutex
-	cfg    *keys.Config
-	src    token.Source
-	stores map[string]*token.Store
-}
-
-// NewCoreKeys loads the key config and starts the token watcher. extraKeystores (e.g. the demo
-// workspace's) are added for this run without being saved.
-func NewCoreKeys(ctx context.Context, extraKeystores []string) (*CoreKeys, error) {
-	cfg, err := keys.LoadConfig()
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range extraKeystores {
-		cfg.AddKeystore(p)
-	}
-	src, err := keys.Watch(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &CoreKeys{cfg: cfg, src: src, stores: map[string]*token.Store{}}, nil
-}
-
-func (k *CoreKeys) Events() <-chan signer.Event { return k.src.Events() }
-
-func (k *CoreKeys) Identities(ctx context.Context) ([]*signer.Identity, error) {
-	k.mu.Lock()
-	cfg := *k.cfg
-	k.mu.Unlock()
-	var out []*signer.Identity
-	for _, m := range cfg.AllModules() {
-		st, err := k.store(m)
-		if err != nil {
-			continue // reported by the watcher as a module error
-		}
-		ids, err := st.Identities(ctx)
-		if err == nil {
-			out = append(out, ids...)
-		}
-	}
-	for _, p := range cfg.Keystores {
-		ids, err := softkey.New(p).Identities(ctx)
-		if err != nil {
-			continue // an unreadable keystore is left out; `sealctl keys list` says why
-		}
-		out = append(out, ids...)
-	}
-	return out, nil
-}
-
-func (k *CoreKeys) store(m token.Module) (*token.Store, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if s, ok := k.stores[m.Path]; ok {
-		return s, nil
-	}
-	s, err := token.OpenModule(m)
-	if err != nil {
-		return nil, err
-	}
-	k.stores[m.Path] = s
-	return s, nil
-}
-
-func (k *CoreKeys) Open(ctx context.Context, uri string, pin []byte) (*signer.Identity, error) {
-	k.mu.Lock()
-	cfg := k.cfg
-	k.mu.Unlock()
-	return keys.OpenWith(ctx, cfg, uri, pin)
-}
-
-// AddKeystore adds the file to the saved key config.
-func (k *CoreKeys) AddKeystore(path string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.cfg.AddKeystore(path)
-	if k.cfg.Path == "" {
-		return nil
-	}
-	return k.cfg.Save()
-}
-
-func (k *CoreKeys) Close() error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for _, s := range k.stores {
-		s.Close()
-	}
-	return k.src.Close()
-}
+// Keys is the key layer (signer/keys): keys.Live in the app, keys.Stores over a token.Fake in
+// tests.
+type Keys = keys.Layer
 
 // KeyEntry is one identity in the key panel, with the token it lives on (nil for keystores).
 type KeyEntry struct {

@@ -18,6 +18,7 @@ import (
 
 	"sealdesk/document"
 	"sealdesk/signer"
+	"sealdesk/signer/keys"
 	"sealdesk/signer/pki"
 	"sealdesk/signer/token"
 )
@@ -322,7 +323,7 @@ func waitUI(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func fakeKeys(t *testing.T) (*token.Fake, *StoreKeys) {
+func fakeKeys(t *testing.T) (*token.Fake, *keys.Stores) {
 	t.Helper()
 	ch, err := pki.NewChain(signer.ECDSA, "UI Test")
 	if err != nil {
@@ -338,7 +339,7 @@ func fakeKeys(t *testing.T) (*token.Fake, *StoreKeys) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	w := token.NewWatcher(ctx, []token.Lister{f}, token.WatchOptions{Interval: 20 * time.Millisecond})
-	return f, &StoreKeys{Source: w, Stores: []signer.KeyStore{f}}
+	return f, &keys.Stores{Source: w, Stores: []signer.KeyStore{f}}
 }
 
 func TestKeyPanelFollowsInsertAndRemove(t *testing.T) {

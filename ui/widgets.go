@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"errors"
 	"fyne.io/fyne/v2/container"
 	"image/color"
 
@@ -20,7 +19,5 @@ func canvasText(s string, c color.Color, bold bool) *canvas.Text {
 }
 
 func layoutSpacer() fyne.CanvasObject { return layout.NewSpacer() }
-
-func errorsIs(err, target error) bool { return errors.Is(err, target) }
 
 func containerStack(objs ...fyne.CanvasObject) *fyne.Container { return container.NewStack(objs...) }
