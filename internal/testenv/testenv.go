@@ -6,6 +6,7 @@ package testenv
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -92,4 +93,29 @@ func SharedTools(t testing.TB) string {
 		missing(t, "shared checker tools ("+p+")", "they lie beside the repository in ../shared/tools")
 	}
 	return p
+}
+
+// Binary returns the path of the built program name (sealctl, sealhub, sealdesk):
+// $SEALDESK_BIN/name, which `make test` builds first, or else a fresh `go build` of ./cmd/name
+// into the test's temporary directory. Tests that must drive the real binary (kill -9, a real
+// window) use it.
+func Binary(t testing.TB, name string) string {
+	t.Helper()
+	if dir := os.Getenv("SEALDESK_BIN"); dir != "" {
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), name)
+	cmd := exec.Command("go", "build", "-o", out, "./cmd/"+name)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", name, err, b)
+	}
+	return out
 }
