@@ -285,6 +285,10 @@ type VerifyOptions struct {
 	SignerCertPEM []byte
 	// Offline forbids network revocation checks (revocation is then "unknown").
 	Offline bool
+	// Progress, when set, is told how many bytes verification has read (at most the size)
+	// and the file's size, as it goes: VerifyFile of a file of many GB takes
+	// minutes, and a person should see that it moves.
+	Progress func(read, size int64)
 }
 
 // Handler is what a format registers.

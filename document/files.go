@@ -2,6 +2,7 @@ package document
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // WriteFileAtomic writes what fill produces to path through a temporary file in the same
@@ -164,8 +166,44 @@ func (req *SignRequest) StampedPages() []int {
 	return pages
 }
 
+// FileError is an error about a named file: every error VerifyFile and OpenFile return is one,
+// so whoever shows it names the file the person gave (issue 12: "not an OFD package: …" did
+// not say which file).
+type FileError struct {
+	Path string
+	Err  error
+}
+
+func (e *FileError) Error() string {
+	msg := e.Err.Error()
+	base := filepath.Base(e.Path)
+	if strings.Contains(msg, e.Path) || strings.HasPrefix(msg, base+":") || strings.HasPrefix(msg, base+" ") {
+		return msg
+	}
+	return e.Path + ": " + msg
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// fileErr wraps err as a *FileError for path (nil stays nil; one already about path stays).
+func fileErr(path string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var fe *FileError
+	if errors.As(err, &fe) && fe.Path == path {
+		return err
+	}
+	return &FileError{Path: path, Err: err}
+}
+
 // VerifyFile verifies every signature of the file at path.
 func VerifyFile(ctx context.Context, path string, opts *VerifyOptions) (*VerifyReport, error) {
+	rep, err := verifyFile(ctx, path, opts)
+	return rep, fileErr(path, err)
+}
+
+func verifyFile(ctx context.Context, path string, opts *VerifyOptions) (*VerifyReport, error) {
 	format, h, err := Detect(path)
 	if err != nil {
 		return nil, err
@@ -185,7 +223,11 @@ func VerifyFile(ctx context.Context, path string, opts *VerifyOptions) (*VerifyR
 	if opts == nil {
 		opts = &VerifyOptions{}
 	}
-	rep, err := h.Verify(ctx, f, st.Size(), opts)
+	var in io.ReaderAt = f
+	if opts.Progress != nil {
+		in = &progressReader{r: f, size: st.Size(), report: opts.Progress}
+	}
+	rep, err := h.Verify(ctx, in, st.Size(), opts)
 	if err != nil {
 		return nil, err
 	}
@@ -195,8 +237,38 @@ func VerifyFile(ctx context.Context, path string, opts *VerifyOptions) (*VerifyR
 	return rep, nil
 }
 
+// progressReader reports how many bytes verification has read (at most the file's size: the
+// bulk of the work is one pass hashing the signed bytes), at most every 1/200 of the file.
+type progressReader struct {
+	r      io.ReaderAt
+	size   int64
+	report func(read, size int64)
+	mu     sync.Mutex
+	read   int64
+	last   int64
+}
+
+func (p *progressReader) ReadAt(b []byte, off int64) (int, error) {
+	n, err := p.r.ReadAt(b, off)
+	p.mu.Lock()
+	if p.last < p.size {
+		p.read = min(p.read+int64(n), p.size)
+		if p.read-p.last >= p.size/200 || p.read == p.size {
+			p.last = p.read
+			p.report(p.read, p.size)
+		}
+	}
+	p.mu.Unlock()
+	return n, err
+}
+
 // OpenFile opens a document for preview.
 func OpenFile(path string) (Document, error) {
+	doc, err := openFile(path)
+	return doc, fileErr(path, err)
+}
+
+func openFile(path string) (Document, error) {
 	format, h, err := Detect(path)
 	if err != nil {
 		return nil, err

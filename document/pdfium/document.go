@@ -100,6 +100,23 @@ func Open(path string) (*Document, error) {
 	return e.Open(path)
 }
 
+// MaxFileSize is the largest PDF the preview engine can open: PDFium runs as 32-bit
+// WebAssembly, so file offsets and the file size it is given are 32-bit (a larger size made it
+// ask for tens of GiB of memory and the process die). Signing and verification do not use
+// PDFium and have no such limit.
+const MaxFileSize = 1<<32 - 1
+
+// TooLargeError says a file is past MaxFileSize.
+type TooLargeError struct {
+	Path string
+	Size int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s is %d MB; the preview shows PDF files up to %d MB (signing and verifying it still work)",
+		e.Path, e.Size>>20, MaxFileSize>>20)
+}
+
 // ErrEncrypted is returned for password-protected files (SealDesk does not ask for passwords).
 var ErrEncrypted = errors.New("the PDF is password protected")
 
@@ -117,6 +134,10 @@ func (e *Engine) Open(path string) (*Document, error) {
 	if st.IsDir() {
 		f.Close()
 		return nil, fmt.Errorf("%s is a directory, not a PDF file", path)
+	}
+	if st.Size() > MaxFileSize {
+		f.Close()
+		return nil, &TooLargeError{Path: path, Size: st.Size()}
 	}
 	d := &Document{
 		e: e, id: docIDs.Add(1), path: path, name: filepath.Base(path), f: f, size: st.Size(),
@@ -157,6 +178,17 @@ func (d *Document) wrap(err error) error {
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrEncrypted) {
 		return fmt.Errorf("%s: %w", d.name, err)
+	}
+	// PDFium's own errors read "3: incorrect format"; say it in words.
+	switch {
+	case errors.Is(err, pdferrors.ErrFormat):
+		return fmt.Errorf("%s is not a readable PDF: its structure is damaged or it is not a PDF file", d.name)
+	case errors.Is(err, pdferrors.ErrFile):
+		return fmt.Errorf("%s is not a readable PDF: the preview engine could not read the file", d.name)
+	case errors.Is(err, pdferrors.ErrSecurity):
+		return fmt.Errorf("%s is not a readable PDF: its encryption is not supported", d.name)
+	case errors.Is(err, pdferrors.ErrPage):
+		return fmt.Errorf("%s is not a readable PDF: a page is damaged", d.name)
 	}
 	return fmt.Errorf("%s: not a readable PDF: %w", d.name, err)
 }

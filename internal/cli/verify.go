@@ -47,6 +47,9 @@ func runVerify(ctx context.Context, env *Env) error {
 			return Usagef("cannot read the signer certificate: %v", err)
 		}
 	}
+	if st, err := os.Stat(args[0]); err == nil && st.Size() >= progressFrom {
+		opts.Progress = verifyProgress(env.Stderr, args[0])
+	}
 	rep, err := document.VerifyFile(ctx, args[0], opts)
 	if err != nil {
 		return Usagef("%v", err)
@@ -126,4 +129,18 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// progressFrom is the file size from which `sealctl verify` shows its progress on stderr.
+const progressFrom = 512 << 20
+
+// verifyProgress prints "NAME: verifying… N %" on stderr at each tenth of the file.
+func verifyProgress(w io.Writer, name string) func(read, size int64) {
+	shown := int64(-1)
+	return func(read, size int64) {
+		if tenth := read * 10 / size; tenth > shown {
+			shown = tenth
+			fmt.Fprintf(w, "%s: verifying… %d %%\n", name, tenth*10)
+		}
+	}
 }
