@@ -118,6 +118,16 @@ var migrations = []string{
 	ALTER TABLE audit ADD COLUMN prev TEXT NOT NULL DEFAULT '';
 	ALTER TABLE audit ADD COLUMN key_id TEXT NOT NULL DEFAULT '';
 	ALTER TABLE audit ADD COLUMN sig {{BLOB}}`,
+	// 3: PostgreSQL: the signing log range-partitioned by month of signing time, with the
+	// record_keys table that keeps record ids unique across partitions (partition.go).
+	// SQLite: nothing.
+	`{{GO:partition-records}}`,
+}
+
+// goMigrations are migrations written in Go, named in the list as {{GO:name}}; they run in
+// the migration transaction like the SQL ones.
+var goMigrations = map[string]func(ctx context.Context, s *sqlStore, tx *sql.Tx) error{
+	"partition-records": partitionRecords,
 }
 
 func (s *sqlStore) ddl(m string) string {
@@ -129,7 +139,10 @@ func (s *sqlStore) ddl(m string) string {
 
 // migrate brings the schema up to date. On PostgreSQL an advisory lock keeps two hubs starting
 // at once from applying the same migration twice; SQLite's immediate transactions do the same.
-func (s *sqlStore) migrate(ctx context.Context) error {
+func (s *sqlStore) migrate(ctx context.Context) error { return s.migrateTo(ctx, len(migrations)) }
+
+// migrateTo applies the migrations up to version last (tests build older schemas with it).
+func (s *sqlStore) migrateTo(ctx context.Context, last int) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		if s.dialect == postgresDialect {
 			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(80680010)`); err != nil {
@@ -147,7 +160,16 @@ func (s *sqlStore) migrate(ctx context.Context) error {
 		if cur > len(migrations) {
 			return fmt.Errorf("database schema version %d is newer than this sealhub knows (%d): upgrade sealhub", cur, len(migrations))
 		}
-		for i := cur; i < len(migrations); i++ {
+		for i := cur; i < last; i++ {
+			if name, ok := strings.CutPrefix(migrations[i], "{{GO:"); ok {
+				if err := goMigrations[strings.TrimSuffix(name, "}}")](ctx, s, tx); err != nil {
+					return fmt.Errorf("migration %d: %w", i+1, err)
+				}
+				if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version) VALUES ($1)`, i+1); err != nil {
+					return err
+				}
+				continue
+			}
 			for _, stmt := range strings.Split(s.ddl(migrations[i]), ";") {
 				if strings.TrimSpace(stmt) == "" {
 					continue

@@ -36,11 +36,18 @@ type sqlStore struct {
 	// wmu serialises SQLite write transactions in this process: SQLite allows one writer,
 	// and waiting here is cheaper and fairer than SQLite's sleeping busy handler.
 	wmu sync.Mutex
+	// parts caches the attached signing-log partitions (PostgreSQL; partition.go).
+	parts partitionCache
 }
 
 // Open opens (creating if needed) the store named by dsn and applies pending migrations:
 // "sqlite:PATH" (or a bare path), or "postgres://..." / "postgresql://...".
 func Open(ctx context.Context, dsn string) (Store, error) {
+	return openTo(ctx, dsn, len(migrations))
+}
+
+// openTo opens the store with the migrations up to version last applied.
+func openTo(ctx context.Context, dsn string, last int) (*sqlStore, error) {
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		db, err := sql.Open("pgx", dsn)
@@ -50,9 +57,15 @@ func Open(ctx context.Context, dsn string) (Store, error) {
 		db.SetMaxOpenConns(16)
 		db.SetMaxIdleConns(16)
 		s := &sqlStore{db: db, dialect: postgresDialect}
-		if err := s.migrate(ctx); err != nil {
+		if err := s.migrateTo(ctx, last); err != nil {
 			db.Close()
 			return nil, err
+		}
+		if last == len(migrations) {
+			if err := s.MaintainPartitions(ctx, time.Now()); err != nil {
+				db.Close()
+				return nil, err
+			}
 		}
 		return s, nil
 	default:
@@ -73,7 +86,7 @@ func Open(ctx context.Context, dsn string) (Store, error) {
 		db.SetMaxOpenConns(8)
 		db.SetMaxIdleConns(8)
 		s := &sqlStore{db: db, dialect: sqliteDialect}
-		if err := s.migrate(ctx); err != nil {
+		if err := s.migrateTo(ctx, last); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("hub store %s: %w", path, err)
 		}
@@ -594,6 +607,12 @@ func (s *sqlStore) InsertRecords(ctx context.Context, orgID string, recs []api.R
 		first[recs[i].ID] = i
 		unique = append(unique, i)
 	}
+	if s.dialect == postgresDialect {
+		if err := s.insertPartitioned(ctx, orgID, recs, hashes, unique, results, now); err != nil {
+			return nil, err
+		}
+		return results, nil
+	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		created := map[string]bool{}
 		if s.dialect == sqliteDialect {
@@ -726,7 +745,20 @@ func scanRecord(r scanner) (*api.StoredRecord, int64, error) {
 }
 
 func (s *sqlStore) GetRecord(ctx context.Context, orgID, id string) (*api.StoredRecord, error) {
-	rec, _, err := scanRecord(s.db.QueryRowContext(ctx, recordSelect+` WHERE org_id = $1 AND id = $2`, orgID, id))
+	q, args := recordSelect+` WHERE org_id = $1 AND id = $2`, []any{orgID, id}
+	if s.dialect == postgresDialect {
+		// record_keys names the month, so one partition is searched, not every one.
+		var signed int64
+		err := s.db.QueryRowContext(ctx, `SELECT signed_at FROM record_keys WHERE org_id = $1 AND id = $2`, orgID, id).Scan(&signed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, ErrNotFound
+		}
+		if err != nil {
+			return nil, err
+		}
+		q, args = q+` AND signed_at = $3`, append(args, signed)
+	}
+	rec, _, err := scanRecord(s.db.QueryRowContext(ctx, q, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -737,8 +769,8 @@ func (s *sqlStore) ListRecords(ctx context.Context, orgID string, q RecordQuery)
 	if q.Limit <= 0 || q.Limit > 1000 {
 		q.Limit = 1000
 	}
-	rows, err := s.db.QueryContext(ctx, recordSelect+` WHERE org_id = $1 AND seq > $2 AND ($3 = '' OR seal_id = $3) AND received_at >= $4
-		ORDER BY seq LIMIT $5`, orgID, q.After, q.SealID, us(q.Since), q.Limit)
+	query, args := listRecordsQuery(orgID, q)
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, 0, err
 	}

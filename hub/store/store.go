@@ -47,6 +47,9 @@ type RecordQuery struct {
 	Since  time.Time // received at or after
 	After  int64     // cursor: sequence number of the last record of the previous page
 	Limit  int
+	// SignedFrom and SignedBefore bound the signing time (zero: unbounded); on PostgreSQL
+	// they prune the monthly partitions a query reads.
+	SignedFrom, SignedBefore time.Time
 }
 
 // AuditQuery selects audit events; OrgID "" means every organisation (admin).
