@@ -223,6 +223,7 @@ func (h *Hub) Handler() http.Handler {
 	}})
 	h.addCRLRoute(mux)
 	h.addLifecycleRoutes(mux)
+	mux.HandleFunc("/v1/ready", h.readyHandler)
 	mux.Handle("/", h.wrap(&route{public: true}))
 	return mux
 }
@@ -404,8 +405,11 @@ const maxBuckets = 10000
 type limiter struct {
 	rate  float64
 	burst float64
-	mu    sync.Mutex
-	b     map[string]*bucket
+	// baseRate and baseBurst are the configured limits; rate and burst are this instance's
+	// share of them (setShare, cluster.go).
+	baseRate, baseBurst float64
+	mu                  sync.Mutex
+	b                   map[string]*bucket
 }
 
 type bucket struct {
@@ -423,16 +427,16 @@ func clientHost(r *http.Request) string {
 }
 
 func newLimiter(rate float64, burst int) *limiter {
-	return &limiter{rate: rate, burst: float64(burst), b: map[string]*bucket{}}
+	return &limiter{rate: rate, burst: float64(burst), baseRate: rate, baseBurst: float64(burst), b: map[string]*bucket{}}
 }
 
 func (l *limiter) allow(key string) bool {
-	if l.rate < 0 {
-		return true
-	}
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.rate < 0 {
+		return true
+	}
 	b := l.b[key]
 	if b == nil {
 		if len(l.b) >= maxBuckets {

@@ -87,6 +87,7 @@ type Hub struct {
 	lim   *limiter
 	// failLim limits failed authentications per client address (10 a minute, burst 20).
 	failLim *limiter
+	cl      clusterState // several instances on one database (cluster.go)
 }
 
 // Limits of one request.
@@ -125,7 +126,9 @@ func New(opt Options) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Hub{opt: opt, st: opt.Store, keyID: id, lim: newLimiter(opt.Rate, opt.Burst), failLim: newLimiter(10.0/60, 20)}, nil
+	h := &Hub{opt: opt, st: opt.Store, keyID: id, lim: newLimiter(opt.Rate, opt.Burst), failLim: newLimiter(10.0/60, 20)}
+	h.cl.instance = newInstanceID()
+	return h, nil
 }
 
 func (h *Hub) now() time.Time { return h.opt.Now().UTC() }

@@ -122,6 +122,18 @@ var migrations = []string{
 	// record_keys table that keeps record ids unique across partitions (partition.go).
 	// SQLite: nothing.
 	`{{GO:partition-records}}`,
+	// 4: what several hub instances on one database share (cluster.go): the status-signing
+	// key every instance must hold, and each instance's heartbeat.
+	`CREATE TABLE hub_settings (
+		name TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	);
+	CREATE TABLE hub_instances (
+		id TEXT PRIMARY KEY,
+		key_id TEXT NOT NULL,
+		started BIGINT NOT NULL,
+		seen BIGINT NOT NULL
+	)`,
 }
 
 // goMigrations are migrations written in Go, named in the list as {{GO:name}}; they run in

@@ -137,6 +137,13 @@ func runHubServe(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
+	// Several instances may serve one database: same status key, shared rate limits,
+	// heartbeats (hub/server/cluster.go).
+	leave, err := h.Join(ctx)
+	if err != nil {
+		return Usagef("%v", err)
+	}
+	defer leave()
 	if *demoDir != "" {
 		if err := demo.SeedHub(ctx, *demoDir, h); err != nil {
 			return Usagef("demo workspace %s: %v", *demoDir, err)
@@ -179,6 +186,9 @@ func runHubServe(ctx context.Context, env *Env) error {
 			return fmt.Errorf("sealhub: %w", err)
 		}
 	case <-ctx.Done():
+		// Readiness fails first so a load balancer stops sending before the listener closes.
+		h.SetDraining(true)
+		time.Sleep(drainDelay)
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
