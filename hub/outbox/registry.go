@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"os"
 	"time"
 
@@ -20,11 +22,7 @@ import (
 // withdrawn, lost, not filed) before the signing time fails; anything else stays unknown. It
 // returns the hub's error, if any, after filling the report; the caller calls rep.Decide().
 func Registry(ctx context.Context, c *client.Client, ob *Outbox, rep *document.VerifyReport) error {
-	digest := ""
-	if data, err := os.ReadFile(rep.File); err == nil {
-		d := sha256.Sum256(data)
-		digest = hex.EncodeToString(d[:])
-	}
+	data, _ := os.ReadFile(rep.File)
 	var hubErr error
 	if c == nil {
 		hubErr = errNoHub
@@ -38,12 +36,14 @@ func Registry(ctx context.Context, c *client.Client, ob *Outbox, rep *document.V
 		if t, err := time.Parse(time.RFC3339, s.SignedAt); err == nil {
 			req.SignedAt = t
 		}
-		// The record's digest is of the file as signed, so it matches the last signature of
-		// an unchanged file; earlier signatures are judged by seal, certificate and time.
-		if i == len(rep.Signatures)-1 {
-			req.DocDigestAlg, req.DocDigest = "sha256", digest
+		// The record's digest is of the file as signed: the whole file for its last signature,
+		// and for a PDF's earlier signature the revision it signed (the file up to the end of
+		// its byte range). Without one, and without a seal, the hub cannot tell which
+		// signing is meant (it answers 422).
+		if d := signedDigest(data, rep.Format, s, i == len(rep.Signatures)-1); d != "" {
+			req.DocDigestAlg, req.DocDigest = "sha256", d
 		}
-		if req.SealID == "" && req.SignerCertSHA256 == "" && req.DocDigest == "" {
+		if req.SealID == "" && req.DocDigest == "" {
 			s.Registry = document.Unknown
 			continue
 		}
@@ -56,6 +56,13 @@ func Registry(ctx context.Context, c *client.Client, ob *Outbox, rep *document.V
 				}
 				continue
 			}
+			var ae *api.Error
+			if errors.As(err, &ae) && ae.HTTPStatus >= 400 && ae.HTTPStatus < 500 && ae.HTTPStatus != 401 && ae.HTTPStatus != 403 && ae.HTTPStatus != 429 {
+				// The hub could not judge this signature; the others are asked all the same.
+				s.AddProblem("registry-"+ae.Code, "%s", ae.Message)
+				s.Registry = document.Unknown
+				continue
+			}
 			hubErr = err
 		}
 		s.Registry = cachedRegistry(ob, s, req)
@@ -64,6 +71,32 @@ func Registry(ctx context.Context, c *client.Client, ob *Outbox, rep *document.V
 		return nil
 	}
 	return hubErr
+}
+
+// signedDigest is the SHA-256 of the file as the signature signed it, or "" when it cannot be
+// known from the file alone (an OFD's earlier signature).
+func signedDigest(data []byte, f document.Format, s *document.SignatureReport, last bool) string {
+	if data == nil {
+		return ""
+	}
+	end := len(data)
+	if !last {
+		if f != document.PDF {
+			return ""
+		}
+		end = -1
+		for _, c := range s.Covered { // "bytes A-B", the signed byte ranges
+			var a, b int
+			if _, err := fmt.Sscanf(c, "bytes %d-%d", &a, &b); err == nil && b > end {
+				end = b
+			}
+		}
+		if end <= 0 || end > len(data) {
+			return ""
+		}
+	}
+	d := sha256.Sum256(data[:end])
+	return hex.EncodeToString(d[:])
 }
 
 type noHubError struct{}

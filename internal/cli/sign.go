@@ -10,7 +10,7 @@ import (
 
 	"sealdesk/document"
 	"sealdesk/hub/client"
-	"sealdesk/internal/signflow"
+	"sealdesk/internal/session"
 	"sealdesk/signer"
 	"sealdesk/signer/keys"
 )
@@ -77,6 +77,30 @@ func runSign(ctx context.Context, env *Env) error {
 		return Usagef("--certify takes 1, 2 or 3")
 	}
 
+	hub, err := client.FromEnv(*hubURL, "")
+	if err != nil {
+		return Usagef("hub: %v", err)
+	}
+	ob, err := openOutbox(*outboxPath)
+	if err != nil {
+		return err
+	}
+	defer ob.Close()
+	core := &session.Core{Hub: hub, Outbox: ob}
+	var sealDER []byte
+	if *sealFile != "" {
+		if sealDER, err = loadSeal(*sealFile, nil); err != nil {
+			return err
+		}
+		// A seal the registry refuses is refused before the PIN is read.
+		if err := core.CheckSeal(ctx, sealDER); err != nil {
+			if session.Classify(err) == session.KindSealRefused {
+				return Nof("%v", err)
+			}
+			return Usagef("%s: %v", *sealFile, err)
+		}
+	}
+
 	pin, err := ReadPIN(env, *pinFile, "PIN")
 	if err != nil {
 		return err
@@ -89,70 +113,64 @@ func runSign(ctx context.Context, env *Env) error {
 	if id.Close != nil {
 		defer id.Close()
 	}
+	if sealDER == nil {
+		if sealDER, err = loadSeal("", id); err != nil {
+			return err
+		}
+	}
 
-	sealDER, err := loadSeal(*sealFile, id)
+	reqs := map[string]*document.SignRequest{}
+	var start time.Time
+	job := session.Job{KeyURI: *keyURI, Seal: sealDER, Files: inputs, Out: *out, OutDir: *outDir,
+		Request: func(in string) *document.SignRequest {
+			req := &document.SignRequest{
+				Profile:    document.Profile(*profile),
+				Placements: placements,
+				Reason:     *reason,
+				Location:   *location,
+				TSA:        *tsaURL,
+				Certify:    *certify,
+				Lock:       *lock,
+				Field:      *field,
+			}
+			reqs[in] = req
+			return req
+		},
+		Progress: func(p session.Progress) {
+			if !p.Done {
+				start = time.Now()
+				return
+			}
+			if p.Err != nil {
+				fmt.Fprintf(env.Stderr, "%s: %s: %v\n", env.Program, p.File, p.Err)
+				return
+			}
+			req := reqs[p.File]
+			fmt.Fprintf(env.Stdout, "%s -> %s (%s, %d stamp(s), %s)\n", p.File, p.Out, req.Profile, len(req.Stamps),
+				time.Since(start).Round(time.Millisecond))
+		}}
+	res, err := core.Sign(ctx, id, job)
 	if err != nil {
-		return err
-	}
-	hub, err := client.FromEnv(*hubURL, "")
-	if err != nil {
-		return Usagef("hub: %v", err)
-	}
-	ob, err := openOutbox(*outboxPath)
-	if err != nil {
-		return err
-	}
-	defer ob.Close()
-	sess, err := signflow.New(id, sealDER, hub, ob)
-	if err != nil {
+		if session.Classify(err) == session.KindSealRefused {
+			return Nof("%v", err)
+		}
 		return Usagef("%s: %v", orDash(*sealFile), err)
 	}
-	if err := sess.Check(ctx); err != nil {
-		return Nof("%v", err)
-	}
-
-	failed := 0
-	for _, in := range inputs {
-		dst := *out
-		if dst == "" {
-			if *outDir != "" {
-				if err := os.MkdirAll(*outDir, 0o755); err != nil {
-					return err
-				}
-			}
-			dst = document.SignedPath(in, *outDir)
+	if len(res.Failed) > 0 || res.Stopped != nil {
+		if res.Stopped != nil {
+			fmt.Fprintf(env.Stderr, "%s: stopped: %v\n", env.Program, res.Stopped)
 		}
-		req := &document.SignRequest{
-			Profile:    document.Profile(*profile),
-			Placements: placements,
-			Reason:     *reason,
-			Location:   *location,
-			TSA:        *tsaURL,
-			Certify:    *certify,
-			Lock:       *lock,
-			Field:      *field,
-		}
-		start := time.Now()
-		if _, err := sess.Sign(ctx, in, dst, req); err != nil {
-			failed++
-			fmt.Fprintf(env.Stderr, "%s: %s: %v\n", env.Program, in, err)
-			continue
-		}
-		fmt.Fprintf(env.Stdout, "%s -> %s (%s, %d stamp(s), %s)\n", in, dst, req.Profile, len(req.Stamps),
-			time.Since(start).Round(time.Millisecond))
-	}
-	if failed > 0 {
 		return Silent(ExitUsage)
 	}
-	// Best effort: the records are safe in the outbox; `sealctl sync` delivers them later.
-	if err := sess.Push(ctx); err != nil {
-		fmt.Fprintf(env.Stderr, "%s: the signing record stays in the outbox until the next sync: %v\n", env.Program, err)
+	if res.Unsent != nil {
+		// The records are safe in the outbox; `sealctl sync` delivers them later.
+		fmt.Fprintf(env.Stderr, "%s: the signing record stays in the outbox until the next sync: %v\n", env.Program, res.Unsent)
 	}
 	return nil
 }
 
 func loadSeal(path string, id *signer.Identity) ([]byte, error) {
-	if path != "" {
+	if path != "" || id == nil {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return nil, Usagef("cannot read the seal: %v", err)

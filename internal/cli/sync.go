@@ -8,6 +8,7 @@ import (
 	"sealdesk/document"
 	"sealdesk/hub/client"
 	"sealdesk/hub/outbox"
+	"sealdesk/internal/session"
 )
 
 func init() {
@@ -77,7 +78,7 @@ func runSync(ctx context.Context, env *Env) error {
 			return err
 		}
 	}
-	res, serr := ob.SyncRetry(ctx, c, max(*attempts, 1))
+	res, serr := (&session.Core{Hub: c, Outbox: ob}).Sync(ctx, *attempts)
 	counts, err := ob.Counts()
 	if err != nil {
 		return err
@@ -142,5 +143,5 @@ func hubRegistryCheck(ctx context.Context, hubURL string, rep *document.VerifyRe
 	} else {
 		defer ob.Close()
 	}
-	return outbox.Registry(ctx, c, ob, rep)
+	return session.Registry(ctx, c, ob, rep)
 }

@@ -54,7 +54,8 @@ func New(label string) (*Rig, error) {
 		return nil, err
 	}
 	now := time.Now()
-	esid := fmt.Sprintf("ST%012d", now.UnixNano()%1e12)
+	// 14 digits, like the registry's seal codes.
+	esid := fmt.Sprintf("99%012d", now.UnixNano()%1e12)
 	der, err := ses.MakeSeal(ses.SealSpec{
 		Version: ses.V4, ESID: esid, Type: 1, Name: "会话测试 合同专用章", Vid: "SealDesk",
 		SignerCerts: []*smx509.Certificate{sp.Cert},
