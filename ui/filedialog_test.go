@@ -15,12 +15,12 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"sealdesk/document"
-	_ "sealdesk/document/ofd"
 	"sealdesk/document/ofd"
+	_ "sealdesk/document/ofd"
 	_ "sealdesk/document/ofd/ofdsig"
+	"sealdesk/internal/session/sessiontest"
 	"sealdesk/signer"
 	"sealdesk/signer/keys"
-	"sealdesk/internal/session/sessiontest"
 )
 
 // These tests drive the file dialogs as a person does: a click on the toolbar button or menu
@@ -320,4 +320,3 @@ func TestBatchDialogSignsAFolder(t *testing.T) {
 		t.Fatalf("the batch logged in %d times, want once", r.Logins())
 	}
 }
-

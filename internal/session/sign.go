@@ -18,13 +18,13 @@ import (
 type Kind int
 
 const (
-	KindNone       Kind = iota
-	KindWrongPIN        // ask for the PIN again (PINError.TriesLeft says how often)
-	KindPINLocked       // no retry: the key is locked
-	KindKeyRemoved      // the key went away: insert it and sign the rest again
-	KindSealRefused     // the registry says the seal must not sign (revoked, suspended, unknown)
-	KindCancelled       // the user (or a removed key) cancelled
-	KindFile            // this file could not be signed (unreadable, not PDF/OFD, locked field…): the others go on
+	KindNone        Kind = iota
+	KindWrongPIN         // ask for the PIN again (PINError.TriesLeft says how often)
+	KindPINLocked        // no retry: the key is locked
+	KindKeyRemoved       // the key went away: insert it and sign the rest again
+	KindSealRefused      // the registry says the seal must not sign (revoked, suspended, unknown)
+	KindCancelled        // the user (or a removed key) cancelled
+	KindFile             // this file could not be signed (unreadable, not PDF/OFD, locked field…): the others go on
 	KindOther
 )
 

@@ -12,8 +12,8 @@ import (
 
 	"sealdesk/document"
 	"sealdesk/document/ofd"
-	"sealdesk/document/pdf"
 	_ "sealdesk/document/ofd/ofdsig"
+	"sealdesk/document/pdf"
 	"sealdesk/hub/api"
 	"sealdesk/hub/client"
 	"sealdesk/hub/hubtest"

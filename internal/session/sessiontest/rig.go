@@ -75,7 +75,9 @@ func New(label string) (*Rig, error) {
 }
 
 // Identities lists the token's identity (a signer.KeyStore over the fake module).
-func (r *Rig) Identities(ctx context.Context) ([]*signer.Identity, error) { return r.Fake.Identities(ctx) }
+func (r *Rig) Identities(ctx context.Context) ([]*signer.Identity, error) {
+	return r.Fake.Identities(ctx)
+}
 
 // Open logs in, counting the logins (a batch must log in once).
 func (r *Rig) Open(ctx context.Context, uri string, pin []byte) (*signer.Identity, error) {
