@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"slices"
+	"sort"
 	"testing"
+	"time"
 
 	"sealdesk/internal/testenv"
 )
@@ -97,4 +100,62 @@ func BenchmarkExportPDFInvoice(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkCorpusPage1 renders page 1 of every corpus OFD at 150 dpi with the preview's
+// options, warm: each file is opened and rendered once before timing (fonts, images and seal
+// pictures parsed), as the app re-renders a page it shows. Per file the fastest of b.N renders
+// counts; reported are the median and the slowest file, wall and CPU time (run with -v for
+// every file). Goal (issue 20): no page over 500 ms, median no worse than 62 ms.
+func BenchmarkCorpusPage1(b *testing.B) {
+	files := corpusFiles(b)
+	ctx := context.Background()
+	rds := make([]*Reader, len(files))
+	for k, f := range files {
+		rd, err := OpenFile(f, nil)
+		if err != nil {
+			b.Fatalf("%s: %v", f, err)
+		}
+		defer rd.Close()
+		if _, err := rd.RenderPage(ctx, 0, 150, nil); err != nil {
+			b.Fatalf("%s: %v", f, err)
+		}
+		rds[k] = rd
+	}
+	wall := make([]time.Duration, len(files))
+	cpu := make([]time.Duration, len(files))
+	for k := range wall {
+		wall[k], cpu[k] = time.Hour, time.Hour
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for k, rd := range rds {
+			t0, c0 := time.Now(), cpuNow()
+			if _, err := rd.RenderPage(ctx, 0, 150, nil); err != nil {
+				b.Fatal(err)
+			}
+			wall[k] = min(wall[k], time.Since(t0))
+			cpu[k] = min(cpu[k], cpuNow()-c0)
+		}
+	}
+	b.StopTimer()
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	order := make([]int, len(files))
+	for k := range order {
+		order[k] = k
+	}
+	sort.Slice(order, func(i, j int) bool { return wall[order[i]] < wall[order[j]] })
+	for _, k := range order {
+		rel, _ := filepath.Rel(filepath.Join(testenv.Corpus(b), "ofd"), files[k])
+		b.Logf("%-55s %8.1f ms wall %8.1f ms cpu", rel, ms(wall[k]), ms(cpu[k]))
+	}
+	med := func(d []time.Duration) time.Duration {
+		s := append([]time.Duration(nil), d...)
+		sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+		return s[len(s)/2]
+	}
+	b.ReportMetric(ms(med(wall)), "median-ms")
+	b.ReportMetric(ms(wall[order[len(order)-1]]), "max-ms")
+	b.ReportMetric(ms(med(cpu)), "median-cpu-ms")
+	b.ReportMetric(ms(slices.Max(cpu)), "max-cpu-ms")
 }

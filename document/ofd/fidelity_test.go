@@ -307,3 +307,71 @@ func TestShadingMapType(t *testing.T) {
 		})
 	}
 }
+
+func renderCorpusPage(t *testing.T, rel string, page int) (*Reader, *image.RGBA) {
+	t.Helper()
+	rd := openCorpus(t, rel)
+	img, err := rd.RenderPage(context.Background(), page, fidDPI, &RenderOptions{BundledFontsOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rd, img
+}
+
+// The AntChain e-invoice writes its amounts right-aligned with negative-width boundaries: each
+// must be drawn, and found, inside its column (column rules from the page's own lines).
+func TestCorpusAntChainAmounts(t *testing.T) {
+	rd, img := renderCorpusPage(t, "real/einvoice-platform-zhejiang-2022-antchain.ofd", 0)
+	b, _ := rd.PageBox(0)
+	for _, c := range []struct {
+		text       string
+		col0, col1 float64 // the column, between its rules
+		hits       int
+	}{
+		{"1.00000000", 94.6, 114.6, 1},  // 数量
+		{"9.91150442", 114.6, 134.6, 1}, // 单价
+		{"9.91", 134.6, 164.6, 2},       // 金额, line and 合计
+		{"13.00%", 164.6, 175.6, 1},     // 税率
+		{"1.29", 175.6, 205.8, 2},       // 税额, line and 合计
+	} {
+		hits, err := rd.Find(context.Background(), 0, c.text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// "9.91" is also the start of "9.91150442": keep the hits in the column.
+		n := 0
+		for _, h := range hits {
+			r := h.Rect
+			if r.X < 0 || r.Y < 0 || r.X+r.W > b.W || r.Y+r.H > b.H {
+				t.Errorf("%s: hit %+v outside the page", c.text, r)
+			}
+			if r.X >= c.col0-0.2 && r.X+r.W <= c.col1+0.6 {
+				n++
+				mustInk(t, img, c.text+" drawn where found", Box{r.X, r.Y, r.W, r.H}, isInk, 8)
+			}
+		}
+		if n != c.hits {
+			t.Errorf("%s: %d hits inside column %.1f–%.1f mm, want %d (all hits %+v)", c.text, n, c.col0, c.col1, c.hits, hits)
+		}
+	}
+}
+
+// The dms360 page writes every colour in hexadecimal: the red title and the black text show.
+func TestCorpusDms360NotBlank(t *testing.T) {
+	_, img := renderCorpusPage(t, "negative/NEG-sesv1-dms360-reserialized.ofd", 0)
+	mustInk(t, img, "red title", Box{20, 25, 170, 25}, isRed, 2000)
+	mustInk(t, img, "body text", Box{20, 100, 170, 120}, isInk, 3000)
+}
+
+// The yunnan permit's background picture is clipped with TransFlag="true" to its own unit
+// square: it covers the page, margins included.
+func TestCorpusYunnanBackground(t *testing.T) {
+	_, img := renderCorpusPage(t, "negative/NEG-seals-yunnan-pages-modified.ofd", 0)
+	area := Box{12, 120, 5, 60} // between the picture's edge and the left panel's frame
+	all := count(img, area, fidDPI, func(color.RGBA) bool { return true })
+	tinted := func(c color.RGBA) bool { return int(c.R)+int(c.G)+int(c.B) < 3*253 } // the picture is a pale beige
+	if n := count(img, area, fidDPI, tinted); n < all*9/10 {
+		saveFailed(t, img)
+		t.Errorf("background: %d of %d pixels painted, want nearly all", n, all)
+	}
+}
