@@ -104,6 +104,13 @@ const (
 
 // checkApplication validates what an applicant sends; the error names the field.
 func (h *Hub) checkApplication(ctx context.Context, org *api.Org, r *api.ApplicationRequest) *api.ErrorBody {
+	// The unit is the applying organisation; its registered name and code are the default.
+	if r.UnitName == "" {
+		r.UnitName = org.Name
+	}
+	if r.USCC == "" {
+		r.USCC = org.USCC
+	}
 	switch {
 	case strings.TrimSpace(r.UnitName) == "" || len(r.UnitName) > 256:
 		return api.Errf(api.CodeInvalidField, "unitName must be 1-256 bytes")

@@ -36,7 +36,7 @@ func init() {
 		Short: "register a client organisation", Run: runHubOrgAdd})
 	Register(&Command{Program: "sealhub", Path: []string{"org", "list"}, Usage: "[--db DSN] [--json]",
 		Short: "list organisations", Run: runHubOrgList})
-	Register(&Command{Program: "sealhub", Path: []string{"token", "add"}, Usage: "(--org ID | --admin) [--label L] [--out FILE] [--db DSN]",
+	Register(&Command{Program: "sealhub", Path: []string{"token", "add"}, Usage: "(--org ID | --admin | --role reviewer|maker|auditor [--org ID]) [--label L] [--out FILE] [--db DSN]",
 		Short: "make a bearer token (printed once, or written to --out)", Run: runHubTokenAdd})
 	Register(&Command{Program: "sealhub", Path: []string{"token", "list"}, Usage: "[--db DSN] [--json]",
 		Short: "list credentials (hash, organisation, role, label, revoked)", Run: runHubTokenList})
@@ -62,12 +62,21 @@ func dbFlag(fs *flag.FlagSet) *string {
 	return fs.String("db", def, "store: sqlite:`PATH` or postgres://... (default $SEALHUB_DB or sqlite:sealhub.db)")
 }
 
-// openHub opens the store and a Hub over it. The key only signs status answers, which the
-// admin commands never give, so they use a throw-away one.
+// openHub opens the store and a Hub over it. The hub key signs status answers and audit
+// events; the admin commands use the hub's key when it exists where serve keeps it
+// (defaultKeyPath), else a throw-away one (their audit events then do not verify).
 func openHub(ctx context.Context, dsn string, key *ecdsa.PrivateKey) (*server.Hub, store.Store, error) {
 	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		return nil, nil, Usagef("%v", err)
+	}
+	if key == nil {
+		if p := defaultKeyPath(dsn); fileExists(p) {
+			if key, err = server.LoadOrCreateKey(p); err != nil {
+				st.Close()
+				return nil, nil, Usagef("%v", err)
+			}
+		}
 	}
 	if key == nil {
 		key, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -94,13 +103,14 @@ func runHubServe(ctx context.Context, env *Env) error {
 	fs := FlagSet(env, "serve", "--listen ADDR [--db DSN] [--key FILE] [--tls-cert F --tls-key F [--client-ca F]] [--demo DIR]")
 	listen := fs.String("listen", "127.0.0.1:8443", "`address` to listen on")
 	db := dbFlag(fs)
-	keyFile := fs.String("key", "", "status-signing key `file` (ECDSA P-256 PKCS#8 PEM; made when missing; default: beside a SQLite store, else ./sealhub-key.pem)")
+	keyFile := fs.String("key", "", "status- and audit-signing key `file` (ECDSA P-256 PKCS#8 PEM; made when missing; default: $SEALHUB_KEY, hub-key.pem or PATH.key.pem beside a SQLite store, else ./sealhub-key.pem)")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate `file` (PEM); serves HTTPS")
 	tlsKey := fs.String("tls-key", "", "TLS key `file` (PEM)")
 	clientCA := fs.String("client-ca", "", "CA `file` (PEM) for TLS client certificates (mutual TLS)")
 	demoDir := fs.String("demo", "", "demo workspace `DIR`: make sure its organisation, token and seal are on this hub, and publish its crl/ at /v1/crl/")
 	rate := fs.Float64("rate", 100, "requests per second allowed per credential (negative: no limit)")
 	maxBody := fs.Int64("max-body", 4<<20, "largest request body in `bytes`")
+	lc := lifecycleFlags(fs)
 	args, err := Parse(fs, env.Args)
 	if err != nil {
 		return err
@@ -112,11 +122,9 @@ func runHubServe(ctx context.Context, env *Env) error {
 		return Usagef("--tls-cert and --tls-key go together")
 	}
 	if *keyFile == "" {
-		*keyFile = "sealhub-key.pem"
-		if *demoDir != "" {
+		*keyFile = defaultKeyPath(*db)
+		if *demoDir != "" && os.Getenv("SEALHUB_KEY") == "" {
 			*keyFile = filepath.Join(*demoDir, "hub-key.pem")
-		} else if p, ok := strings.CutPrefix(*db, "sqlite:"); ok {
-			*keyFile = p + ".key.pem"
 		}
 	}
 	key, err := server.LoadOrCreateKey(*keyFile)
@@ -132,8 +140,14 @@ func runHubServe(ctx context.Context, env *Env) error {
 	if *demoDir != "" {
 		crlDir = filepath.Join(*demoDir, demo.CRLDir)
 	}
-	h, err := server.New(server.Options{Store: st, Key: key, ParseSeal: server.SESParser, VerifyBlob: server.SESVerifier,
-		Rate: *rate, MaxBody: *maxBody, CRLDir: crlDir})
+	opt := server.Options{Store: st, Key: key, ParseSeal: server.SESParser, VerifyBlob: server.SESVerifier,
+		Rate: *rate, MaxBody: *maxBody, CRLDir: crlDir}
+	closeLC, err := lc.apply(ctx, env, &opt)
+	if err != nil {
+		return err
+	}
+	defer closeLC()
+	h, err := server.New(opt)
 	if err != nil {
 		return err
 	}
@@ -195,6 +209,27 @@ func runHubServe(ctx context.Context, env *Env) error {
 		fmt.Fprintln(env.Stdout, "sealhub: stopped")
 	}
 	return nil
+}
+
+// defaultKeyPath is where the hub key of store dsn lives unless --key says otherwise:
+// $SEALHUB_KEY; for SQLite hub-key.pem beside the database when there is one (the demo
+// workspace), else PATH.key.pem; else ./sealhub-key.pem.
+func defaultKeyPath(dsn string) string {
+	if v := os.Getenv("SEALHUB_KEY"); v != "" {
+		return v
+	}
+	if p, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		if beside := filepath.Join(filepath.Dir(p), "hub-key.pem"); fileExists(beside) {
+			return beside
+		}
+		return p + ".key.pem"
+	}
+	return "sealhub-key.pem"
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // redactDSN hides a PostgreSQL password in what is printed.
@@ -262,20 +297,21 @@ func runHubTokenAdd(ctx context.Context, env *Env) error {
 	fs := FlagSet(env, "token add", "(--org ID | --admin) [--label L] [--out FILE] [--db DSN]")
 	org := fs.String("org", "", "organisation `id` the token acts for")
 	admin := fs.Bool("admin", false, "make an admin token instead")
+	role := fs.String("role", api.RoleOrg, "role: org (applicant), reviewer, maker, auditor (--org optional for all but org)")
 	label := fs.String("label", "", "a `name` for the token (shown in the audit trail)")
 	out := fs.String("out", "", "write the token to `FILE` (mode 0600) instead of printing it")
 	db := dbFlag(fs)
 	if _, err := Parse(fs, env.Args); err != nil {
 		return err
 	}
-	req := api.TokenRequest{OrgID: *org, Role: api.RoleOrg, Label: *label}
+	req := api.TokenRequest{OrgID: *org, Role: *role, Label: *label}
 	if *admin {
 		if *org != "" {
 			return Usagef("--admin and --org exclude each other")
 		}
 		req.Role = api.RoleAdmin
-	} else if *org == "" {
-		return Usagef("give --org ID (or --admin)")
+	} else if *org == "" && *role == api.RoleOrg {
+		return Usagef("give --org ID (or --admin, or --role reviewer|maker|auditor)")
 	}
 	h, st, err := openHub(ctx, *db, nil)
 	if err != nil {

@@ -308,3 +308,45 @@ func (f failedModule) Name() string { return f.path }
 func (f failedModule) Tokens(context.Context) ([]signer.TokenInfo, error) {
 	return nil, f.err
 }
+
+// TokenStore opens the PKCS#11 module holding the token that uri names (module-path, or the
+// configured and known modules) and returns it with the token's label, for operations on the
+// token itself rather than on an identity: generating a key pair, writing an issued
+// certificate and a seal (the seal lifecycle, hub/holder). Close the store when done.
+func TokenStore(ctx context.Context, cfg *Config, uri string) (*token.Store, string, error) {
+	u, err := token.ParseURI(uri)
+	if err != nil {
+		return nil, "", err
+	}
+	var mods []token.Module
+	if u.ModulePath != "" {
+		mods = []token.Module{cfg.module(u.ModulePath)}
+	} else {
+		for _, m := range cfg.AllModules() {
+			if u.MatchesModule(m) {
+				mods = append(mods, m)
+			}
+		}
+	}
+	var errs []error
+	for _, m := range mods {
+		st, err := token.OpenModule(m)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		toks, err := st.Tokens(ctx)
+		if err == nil {
+			for _, t := range toks {
+				if u.MatchesToken(t) {
+					return st, t.Label, nil
+				}
+			}
+		}
+		st.Close()
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return nil, "", fmt.Errorf("no token matching %s is present: %w", uri, errors.Join(append(errs, token.ErrNotFound)...))
+}
