@@ -35,13 +35,13 @@ import (
 // cmd/sealhub's code) holding its maker and CA keys on a SoftHSM2 token, and a second
 // SoftHSM2 token as the holder's USB key.
 type lifecycleEnv struct {
-	t                                       *testing.T
-	dir, lib, dsn, url, caCert, makerURI    string
-	caURI                                   string
-	applicantA, applicantB, reviewerA       string // token files
-	reviewerB, auditor                      string
-	hub                                     *exec.Cmd
-	paused                                  chan string
+	t                                    *testing.T
+	dir, lib, dsn, url, caCert, makerURI string
+	caURI                                string
+	applicantA, applicantB, reviewerA    string // token files
+	reviewerB, auditor                   string
+	hub                                  *exec.Cmd
+	paused                               chan string
 }
 
 var lifecycleSeq atomic.Int64
