@@ -52,3 +52,9 @@ lint:
 
 clean:
 	rm -rf $(BIN) .cache
+
+# The signing log at province scale on PostgreSQL: 1, 5 and 20 million records through the
+# ingest API, latency at a fixed rate, database size (docs/SCALE.md). Not part of make test.
+.PHONY: bench-scale
+bench-scale: deps
+	@scripts/bench-scale.sh
