@@ -13,7 +13,13 @@ import (
 // code as the raster preview (text becomes outlines, so the PDF shows exactly what the preview
 // shows but its text is not selectable). Seal pictures of signatures are drawn; the signatures
 // themselves cannot carry over (they sign the OFD package). opts may be nil.
-func (r *Reader) WritePDF(ctx context.Context, w io.Writer, opts *RenderOptions) error {
+func (r *Reader) WritePDF(ctx context.Context, w io.Writer, opts *RenderOptions) (err error) {
+	// canvas's PDF writer panics on values it cannot write; a document must cost an error.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("the PDF writer failed: %v", p)
+		}
+	}()
 	if r.NumPages() == 0 {
 		return fmt.Errorf("the document has no pages")
 	}

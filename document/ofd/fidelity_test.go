@@ -375,3 +375,19 @@ func TestCorpusYunnanBackground(t *testing.T) {
 		t.Errorf("background: %d of %d pixels painted, want nearly all", n, all)
 	}
 }
+
+// sealctl convert draws with the same code: the mining licence (a three-stop radial shading
+// under clips) and the Repeat/Reflect shadings convert (canvas's PDF writer used to panic on
+// gradients of more than two stops).
+func TestCorpusConvertShadings(t *testing.T) {
+	for _, rel := range []string{"real/sign-gbt35275-yunnan-2sigs.ofd", "render/render-shading-helloworld.ofd"} {
+		rd := openCorpus(t, rel)
+		var buf bytes.Buffer
+		if err := rd.WritePDF(context.Background(), &buf, &RenderOptions{BundledFontsOnly: true}); err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		if !bytes.HasPrefix(buf.Bytes(), []byte("%PDF-")) || buf.Len() < 1000 {
+			t.Errorf("%s: %d bytes of output, not a PDF", rel, buf.Len())
+		}
+	}
+}

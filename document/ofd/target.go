@@ -170,6 +170,17 @@ func (t *target) path(p *canvas.Path, style canvas.Style, m canvas.Matrix, cl *c
 		t.rasterPath(p, style, m, cl)
 		return
 	}
+	if style.HasFill() && manyStops(style.Fill) {
+		f := p.Copy().Transform(m)
+		if !plain {
+			f = f.And(cl.path())
+		}
+		t.bandedFill(f, style.FillRule, style.Fill.Gradient)
+		style.Fill = canvas.Paint{}
+	}
+	if style.HasStroke() && manyStops(style.Stroke) {
+		style.Stroke = canvas.Paint{Color: firstStop(style.Stroke.Gradient)}
+	}
 	if plain {
 		t.r.RenderPath(p, style, m)
 		return
@@ -259,4 +270,72 @@ func (t *target) image(img image.Image, m canvas.Matrix, cl *clip, a float64) {
 		}
 	}
 	t.r.RenderImage(dst, m)
+}
+
+// canvas's PDF writer cannot write a gradient of more than two stops (it panics on the array
+// of its stitching function), so vector targets draw such fills as bands, one two-stop
+// gradient each (linear), or with the first and last stops only (radial).
+
+func gradientStops(g canvas.Gradient) canvas.Stops {
+	switch g := g.(type) {
+	case *canvas.LinearGradient:
+		return g.Stops
+	case *canvas.RadialGradient:
+		return g.Stops
+	}
+	return nil
+}
+
+func manyStops(p canvas.Paint) bool { return p.IsGradient() && len(gradientStops(p.Gradient)) > 2 }
+
+func firstStop(g canvas.Gradient) color.RGBA {
+	if st := gradientStops(g); len(st) > 0 {
+		return st[0].Color
+	}
+	return color.RGBA{}
+}
+
+// bandedFill fills f (canvas coordinates) with gradient g of more than two stops.
+func (t *target) bandedFill(f *canvas.Path, rule canvas.FillRule, g canvas.Gradient) {
+	switch g := g.(type) {
+	case *canvas.RadialGradient:
+		r := *g
+		r.Stops = canvas.Stops{g.Stops[0], g.Stops[len(g.Stops)-1]}
+		t.r.RenderPath(f, canvas.Style{Fill: canvas.Paint{Gradient: &r}, FillRule: rule}, canvas.Identity)
+	case *canvas.LinearGradient:
+		d := g.End.Sub(g.Start)
+		if d.Length() == 0 {
+			return
+		}
+		b := f.FastBounds()
+		big := 2 * (math.Hypot(b.W(), b.H()) + b.X1 - b.X0 + math.Abs(b.X0) + math.Abs(b.Y0) + 1)
+		n := canvas.Point{X: -d.Y, Y: d.X}.Norm(big)
+		u := d.Norm(1)
+		for i := 0; i+1 < len(g.Stops); i++ {
+			s0, s1 := g.Stops[i], g.Stops[i+1]
+			if s1.Offset <= s0.Offset {
+				continue
+			}
+			a, c := g.Start.Add(d.Mul(s0.Offset)), g.Start.Add(d.Mul(s1.Offset))
+			if i == 0 {
+				a = a.Sub(u.Mul(big))
+			}
+			if i+2 == len(g.Stops) {
+				c = c.Add(u.Mul(big))
+			}
+			band := &canvas.Path{}
+			band.MoveTo(a.X+n.X, a.Y+n.Y)
+			band.LineTo(c.X+n.X, c.Y+n.Y)
+			band.LineTo(c.X-n.X, c.Y-n.Y)
+			band.LineTo(a.X-n.X, a.Y-n.Y)
+			band.Close()
+			lg := canvas.NewLinearGradient(g.Start.Add(d.Mul(s0.Offset)), g.Start.Add(d.Mul(s1.Offset)))
+			lg.Stops = canvas.Stops{{Offset: 0, Color: s0.Color}, {Offset: 1, Color: s1.Color}}
+			part := f
+			if rule == canvas.EvenOdd {
+				part = part.Settle(canvas.EvenOdd)
+			}
+			t.r.RenderPath(part.And(band), canvas.Style{Fill: canvas.Paint{Gradient: lg}}, canvas.Identity)
+		}
+	}
 }
