@@ -13,33 +13,37 @@ import (
 func init() {
 	Register(&Command{
 		Path:  []string{"keys", "list"},
-		Usage: "[--module PATH]... [--json]",
+		Usage: "[--module PATH]... [--skf PATH]... [--json]",
 		Short: "tokens, their certificates, key types and seals; configured keystores",
 		Run:   runKeysList,
 	})
 	Register(&Command{
 		Path:  []string{"keys", "watch"},
-		Usage: "[--module PATH]...",
+		Usage: "[--module PATH]... [--skf PATH]...",
 		Short: "one line per token insert/remove/change event, as it happens (Ctrl-C ends)",
 		Run:   runKeysWatch,
 	})
 }
 
-// keysConfig loads the key config; --module paths replace its modules for this run.
-func keysConfig(modules []string) (*keys.Config, error) {
+// keysConfig loads the key config; --module and --skf paths replace its PKCS#11 modules and
+// SKF libraries for this run (naming one kind drops the other's discovery).
+func keysConfig(modules, skfs []string) (*keys.Config, error) {
 	cfg, err := keys.LoadConfig()
 	if err != nil {
 		return nil, Usagef("%v", err)
 	}
-	if len(modules) > 0 {
-		cfg = cfg.OnlyModules(modules)
+	if len(modules) > 0 || len(skfs) > 0 {
+		only := cfg.OnlyModules(modules)
+		only.SKF = cfg.OnlySKF(skfs).SKF
+		cfg = only
 	}
 	return cfg, nil
 }
 
 func runKeysList(ctx context.Context, env *Env) error {
-	fs := FlagSet(env, "keys list", "[--module PATH]... [--json]")
+	fs := FlagSet(env, "keys list", "[--module PATH]... [--skf PATH]... [--json]")
 	modules := StringList(fs, "module", "PKCS#11 module `path` to list (repeatable; default: configured and discovered modules)")
+	skfs := StringList(fs, "skf", "SKF (GM/T 0016) library `path` to list (repeatable; default: configured and discovered libraries)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := Parse(fs, env.Args)
 	if err != nil {
@@ -48,7 +52,7 @@ func runKeysList(ctx context.Context, env *Env) error {
 	if len(pos) > 0 {
 		return Usagef("keys list takes no arguments (got %q)", strings.Join(pos, " "))
 	}
-	cfg, err := keysConfig(*modules)
+	cfg, err := keysConfig(*modules, *skfs)
 	if err != nil {
 		return err
 	}
@@ -69,20 +73,32 @@ func runKeysList(ctx context.Context, env *Env) error {
 			return Usagef("%v", m.Err())
 		}
 	}
+	for _, m := range l.SKF {
+		if len(*skfs) > 0 && m.Err() != nil {
+			return Usagef("%v", m.Err())
+		}
+	}
 	return nil
 }
 
 func printListing(w io.Writer, l *keys.Listing) {
-	if len(l.Modules) == 0 && len(l.Keystores) == 0 {
-		fmt.Fprintln(w, "no PKCS#11 modules and no keystores (see 'sealctl demo init' or the config file)")
+	if len(l.Modules) == 0 && len(l.Keystores) == 0 && len(l.SKF) == 0 {
+		fmt.Fprintln(w, "no PKCS#11 modules, SKF libraries or keystores (see 'sealctl demo init' or the config file)")
 		return
 	}
-	for _, m := range l.Modules {
+	kinds := make([]string, 0, len(l.Modules)+len(l.SKF))
+	for range l.Modules {
+		kinds = append(kinds, "module")
+	}
+	for range l.SKF {
+		kinds = append(kinds, "SKF library")
+	}
+	for i, m := range append(append([]keys.ModuleListing(nil), l.Modules...), l.SKF...) {
 		name := ""
 		if m.Name != "" {
 			name = " (" + m.Name + ")"
 		}
-		fmt.Fprintf(w, "module %s%s\n", m.Path, name)
+		fmt.Fprintf(w, "%s %s%s\n", kinds[i], m.Path, name)
 		if m.Error != "" {
 			fmt.Fprintf(w, "  error: %s\n", m.Error)
 			continue
@@ -91,7 +107,7 @@ func printListing(w io.Writer, l *keys.Listing) {
 			fmt.Fprintln(w, "  no tokens")
 		}
 		for _, t := range m.Tokens {
-			fmt.Fprintf(w, "  token %q serial %s (%s %s)%s\n", t.Label, t.Serial, t.Manufacturer, t.Model, pinState(t.TokenInfo))
+			fmt.Fprintf(w, "  token %q serial %s (%s %s)%s\n", t.Label, t.Serial, t.Manufacturer, t.Model, pinTries(t))
 			if t.Error != "" {
 				fmt.Fprintf(w, "    error: %s\n", t.Error)
 			}
@@ -114,6 +130,14 @@ func printListing(w io.Writer, l *keys.Listing) {
 			printIdentity(w, *k.Identity)
 		}
 	}
+}
+
+// pinTries is pinState with the exact count where the key tells it (SKF).
+func pinTries(t keys.TokenListing) string {
+	if t.PINTriesLeft != nil && !t.PINLocked {
+		return fmt.Sprintf(" [PIN: %d tries left]", *t.PINTriesLeft)
+	}
+	return pinState(t.TokenInfo)
 }
 
 func pinState(t signer.TokenInfo) string {
@@ -147,8 +171,9 @@ func printIdentity(w io.Writer, id keys.IdentityInfo) {
 }
 
 func runKeysWatch(ctx context.Context, env *Env) error {
-	fs := FlagSet(env, "keys watch", "[--module PATH]...")
+	fs := FlagSet(env, "keys watch", "[--module PATH]... [--skf PATH]...")
 	modules := StringList(fs, "module", "PKCS#11 module `path` to watch (repeatable; default: configured and discovered modules)")
+	skfs := StringList(fs, "skf", "SKF (GM/T 0016) library `path` to watch (repeatable; default: configured and discovered libraries)")
 	pos, err := Parse(fs, env.Args)
 	if err != nil {
 		return err
@@ -156,12 +181,12 @@ func runKeysWatch(ctx context.Context, env *Env) error {
 	if len(pos) > 0 {
 		return Usagef("keys watch takes no arguments (got %q)", strings.Join(pos, " "))
 	}
-	cfg, err := keysConfig(*modules)
+	cfg, err := keysConfig(*modules, *skfs)
 	if err != nil {
 		return err
 	}
-	if len(cfg.AllModules()) == 0 {
-		return Usagef("no PKCS#11 module to watch (give --module PATH or add one to the config)")
+	if len(cfg.AllModules()) == 0 && len(cfg.AllSKF()) == 0 {
+		return Usagef("no PKCS#11 module or SKF library to watch (give --module PATH or --skf PATH, or add one to the config)")
 	}
 	w, err := keys.Watch(ctx, cfg)
 	if err != nil {

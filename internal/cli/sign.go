@@ -33,7 +33,7 @@ func runSign(ctx context.Context, env *Env) error {
 	ins := StringList(fs, "in", "input `file` (repeat for a batch)")
 	out := fs.String("out", "", "output `file` (one input only; default: NAME-signed.EXT beside the input)")
 	outDir := fs.String("out-dir", "", "output `directory` for a batch")
-	keyURI := fs.String("key", "", "signing key: pkcs11:… URI or file:KEYSTORE")
+	keyURI := fs.String("key", "", "signing key: pkcs11:… or skf:… URI, or file:KEYSTORE")
 	sealFile := fs.String("seal", "", "SES seal `file` (default: the seal stored with the key)")
 	profile := fs.String("profile", "", "pades | pdf-gm | pdf-ses | ofd-ses4 | ofd-ses1 (default: pdf-gm for SM2 keys, pades otherwise; ofd-ses4 for OFD)")
 	page := fs.Int("page", 0, "page `N` (1-based) for --at")
@@ -62,7 +62,7 @@ func runSign(ctx context.Context, env *Env) error {
 		return Usagef("no input: give --in FILE")
 	}
 	if *keyURI == "" {
-		return Usagef("no key: give --key pkcs11:… or --key file:KEYSTORE")
+		return Usagef("no key: give --key pkcs11:…, --key skf:… or --key file:KEYSTORE")
 	}
 	if *out != "" && len(inputs) > 1 {
 		return Usagef("--out names one file; for %d inputs use --out-dir", len(inputs))

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"sealdesk/signer/skf"
 	"sealdesk/signer/token"
 )
 
@@ -27,7 +28,11 @@ type Config struct {
 	Modules []token.Module `json:"modules,omitempty"`
 	// Keystores are software keystore files (PKCS#12, encrypted PKCS#8 PEM, CFCA .sm2).
 	Keystores []string `json:"keystores,omitempty"`
-	// NoDiscovery turns off the search of the usual install paths (token.Candidates).
+	// SKF are GM/T 0016 libraries (signer/skf), e.g. {"path": "/usr/lib/libgm3000.1.0.so",
+	// "sealFile": "seal"}.
+	SKF []skf.Library `json:"skf,omitempty"`
+	// NoDiscovery turns off the search of the usual install paths (token.Candidates,
+	// skf.Candidates).
 	NoDiscovery bool `json:"noDiscovery,omitempty"`
 
 	// Path is where the config was loaded from and is saved to.
@@ -72,6 +77,11 @@ func LoadConfigFile(path string) (*Config, error) {
 	for i, m := range c.Modules {
 		if m.Path == "" {
 			return nil, fmt.Errorf("config %s: module #%d has no path", path, i+1)
+		}
+	}
+	for i, l := range c.SKF {
+		if l.Path == "" {
+			return nil, fmt.Errorf("config %s: SKF library #%d has no path", path, i+1)
 		}
 	}
 	return c, nil

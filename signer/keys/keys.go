@@ -1,7 +1,8 @@
 // Package keys is the one entry point to keys that the CLI and the GUI share: List shows the
-// PKCS#11 tokens (configured and discovered modules) with their identities and the configured
-// software keystores; Open turns a key URI (pkcs11: or file:) and a PIN into a usable
-// signer.Identity; Watch streams token events. Config (config.go) says which modules and
+// PKCS#11 tokens (configured and discovered modules), the USB keys of GM/T 0016 SKF libraries
+// (skf.go) with their identities, and the configured software keystores; Open turns a key URI
+// (pkcs11:, skf: or file:) and a PIN into a usable signer.Identity; Watch streams token and
+// SKF device events. Config (config.go) says which modules and
 // keystores to use and is stored as JSON at $SEALDESK_CONFIG or the user config directory.
 //
 // Nothing here reads or keeps PINs: callers pass the PIN to Open and zero it afterwards.
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"sealdesk/signer"
+	"sealdesk/signer/skf"
 	"sealdesk/signer/softkey"
 	"sealdesk/signer/token"
 )
@@ -43,8 +45,11 @@ type TokenListing struct {
 	signer.TokenInfo
 	Identities []IdentityInfo `json:"identities"`
 	// SealObjects counts the seal data objects readable without login.
-	SealObjects int    `json:"sealObjects"`
-	Error       string `json:"error,omitempty"`
+	SealObjects int `json:"sealObjects"`
+	// PINTriesLeft is the exact retry count where the key tells it (SKF; the lowest over
+	// the device's applications).
+	PINTriesLeft *int   `json:"pinTriesLeft,omitempty"`
+	Error        string `json:"error,omitempty"`
 }
 
 // ModuleListing is one PKCS#11 module.
@@ -74,12 +79,14 @@ type KeystoreListing struct {
 type Listing struct {
 	Modules   []ModuleListing   `json:"modules"`
 	Keystores []KeystoreListing `json:"keystores"`
+	// SKF lists the GM/T 0016 libraries; their devices are the tokens (skf.go).
+	SKF []ModuleListing `json:"skf"`
 }
 
 // Identities returns every identity of the listing, tokens first.
 func (l *Listing) Identities() []IdentityInfo {
 	var out []IdentityInfo
-	for _, m := range l.Modules {
+	for _, m := range append(append([]ModuleListing(nil), l.Modules...), l.SKF...) {
 		for _, t := range m.Tokens {
 			out = append(out, t.Identities...)
 		}
@@ -131,6 +138,7 @@ func List(ctx context.Context, cfg *Config) (*Listing, error) {
 		}()
 	}
 	wg.Wait()
+	l.SKF = listSKF(ctx, cfg)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -187,7 +195,7 @@ func Open(ctx context.Context, uri string, pin []byte) (*signer.Identity, error)
 	return OpenWith(ctx, cfg, uri, pin)
 }
 
-// ErrUnknownURI is wrapped when a key name is neither a pkcs11: nor a file: URI.
+// ErrUnknownURI is wrapped when a key name is not a pkcs11:, skf: or file: URI.
 var ErrUnknownURI = errors.New("not a key URI")
 
 // OpenWith is Open with an explicit config.
@@ -202,12 +210,14 @@ func OpenWith(ctx context.Context, cfg *Config, uri string, pin []byte) (*signer
 		return softkey.New(path).Open(ctx, uri, pin)
 	case strings.HasPrefix(lower, "pkcs11:"):
 		return openToken(ctx, cfg, uri, pin)
+	case skf.IsURI(uri):
+		return openSKF(ctx, cfg, uri, pin)
 	}
 	hint := ""
 	if ext := strings.ToLower(filepath.Ext(uri)); ext == ".p12" || ext == ".pfx" || ext == ".pem" || ext == ".sm2" {
 		hint = fmt.Sprintf(" (for a keystore file write file:%s)", uri)
 	}
-	return nil, fmt.Errorf("key %q is neither a pkcs11: nor a file: URI%s: %w", uri, hint, ErrUnknownURI)
+	return nil, fmt.Errorf("key %q is not a pkcs11:, skf: or file: URI%s: %w", uri, hint, ErrUnknownURI)
 }
 
 func openToken(ctx context.Context, cfg *Config, uri string, pin []byte) (*signer.Identity, error) {
@@ -276,6 +286,7 @@ func Watch(ctx context.Context, cfg *Config) (token.Source, error) {
 		stores = append(stores, st)
 		listers = append(listers, st)
 	}
+	listers = append(listers, skfListers(cfg)...)
 	ctx, cancel := context.WithCancel(ctx)
 	w := token.NewWatcher(ctx, listers, token.WatchOptions{})
 	go func() {

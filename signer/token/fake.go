@@ -192,15 +192,15 @@ func (f *Fake) identity(t *FakeToken, k *fakeKey) *signer.Identity {
 	for _, o := range t.identities {
 		all = append(all, o.cert)
 	}
-	id.Seals = sealsFor(t.seals, k.cert, all)
+	id.Seals = SealsFor(t.seals, k.cert, all)
 	return id
 }
 
-// sealsFor picks the seals that bind cert: a GB/T 38540 / GM/T 0031 seal lists its
+// SealsFor picks the seals that bind cert: a GB/T 38540 / GM/T 0031 seal lists its
 // signer certificates either whole or as hashes, so a seal binds cert when it contains
 // cert's DER or its SM3, SHA-256 or SHA-1 hash. A seal that binds none of the token's
 // identity certificates (a structure we cannot see into) goes with every identity.
-func sealsFor(seals [][]byte, cert *smx509.Certificate, all []*smx509.Certificate) [][]byte {
+func SealsFor(seals [][]byte, cert *smx509.Certificate, all []*smx509.Certificate) [][]byte {
 	var out [][]byte
 	for _, s := range seals {
 		if binds(s, cert) {

@@ -474,7 +474,7 @@ func (s *Store) readObjects(c *pkcs11.Ctx, sess pkcs11.SessionHandle, t signer.T
 			Algorithm:   alg,
 			Certificate: co.cert,
 			Chain:       buildChain(co.cert, certs),
-			Seals:       sealsFor(seals, co.cert, all),
+			Seals:       SealsFor(seals, co.cert, all),
 		})
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i].Label < ids[j].Label })
