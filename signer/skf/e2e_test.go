@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"os"
 	"os/exec"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emmansun/gmsm/smx509"
 
 	"sealdesk/document"
 	"sealdesk/document/ofd"
@@ -134,7 +137,7 @@ func TestCLIWrongPINAndLocked(t *testing.T) {
 	bad := filepath.Join(e.dir, "bad-pin")
 	os.WriteFile(bad, []byte("000000"), 0o600)
 	code, stderr := e.sign(t, "sample.pdf", "out.pdf", "pdf-gm", bad)
-	if code == 0 || !strings.Contains(stderr, "final try, 1 tries left") {
+	if code == 0 || !strings.Contains(stderr, "wrong PIN (final try), 1 tries left") {
 		t.Errorf("wrong PIN (exit %d): %s", code, stderr)
 	}
 	t.Logf("wrong PIN: %s", strings.TrimSpace(stderr))
@@ -251,4 +254,40 @@ func TestWatchLatency(t *testing.T) {
 	f.Control(t, true, false) // the library now answers SAR_NOTSUPPORTYETERR
 	time.Sleep(1500 * time.Millisecond)
 	measure("polling SKF_EnumDev")
+}
+
+// TestCLIKeysRequest: `sealctl keys request` generates a key pair on the key and writes a
+// PKCS#10 request whose signature verifies with the key SKF_ExportPublicKey returns.
+func TestCLIKeysRequest(t *testing.T) {
+	f := skftest.Library(t)
+	m := getMaterial(t)
+	f.Add(t, skftest.Device{Name: devName, Serial: "SD-0003", Apps: []skftest.App{{Name: appName, PIN: goodPIN}}})
+	e := newCLIEnv(t, f, m)
+	uri := skf.KeyURI("Fake SKF", devName, appName, "Apply")
+	out := filepath.Join(e.dir, "req.csr")
+	code, stdout, stderr := sealctl(t, "keys", "request", "--key", uri, "--cn", "申请印章", "--org", "测试单位", "--out", out, "--pin-file", e.pinFile)
+	if code != 0 {
+		t.Fatalf("keys request (exit %d): %s", code, stderr)
+	}
+	t.Log(strings.TrimSpace(stdout))
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "CERTIFICATE REQUEST" {
+		t.Fatalf("not a PEM request:\n%s", b)
+	}
+	csr, err := smx509.ParseCertificateRequest(blk.Bytes)
+	if err != nil || csr.CheckSignature() != nil {
+		t.Fatalf("request: %v", err)
+	}
+	st, err := skf.Open(skf.Library{Path: f.Path, Name: "Fake SKF"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := st.PublicKey(context.Background(), uri, true)
+	if err != nil || !pub.Equal(csr.PublicKey) {
+		t.Fatalf("exported public key %v differs from the request's", err)
+	}
 }

@@ -222,9 +222,6 @@ func TestPINRetriesAndLockout(t *testing.T) {
 		}
 		t.Logf("wrong PIN #%d: %v", i+1, err)
 	}
-	if !strings.Contains(want[0].reason, "incorrect") {
-		t.Fatal()
-	}
 	_, err := st.Open(ctx, uri, []byte(goodPIN))
 	if !errors.Is(err, signer.ErrPINLocked) {
 		t.Fatalf("locked key: %v", err)
@@ -396,6 +393,23 @@ func TestHungLibrary(t *testing.T) {
 		t.Errorf("call on a library with a stuck call: %v after %v", err, time.Since(start))
 	}
 	t.Logf("hung: %v", err)
+	// The watcher over the hung library reports it and does not stop.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w, err := keys.Watch(ctx, &keys.Config{SKF: []skf.Library{{Path: f.Path, NoWait: true}}, NoDiscovery: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	select {
+	case ev := <-w.Events():
+		if ev.Kind != signer.ModuleError || !strings.Contains(ev.Err, "has not returned yet") {
+			t.Errorf("watcher event on a hung library: %+v", ev)
+		}
+		t.Logf("watcher: %s", ev.Err)
+	case <-time.After(10 * time.Second):
+		t.Error("the watcher said nothing about the hung library")
+	}
 	release()
 	deadline := time.Now().Add(5 * time.Second)
 	for {

@@ -542,11 +542,9 @@ func (s *Store) find(ctx context.Context, u *URI, mode findMode) (*session, erro
 }
 
 // mapRemoved makes the errors that mean "the key is gone" match ErrDeviceRemoved.
+// The standard's code alone ("SAR_DEVICE_REMOVED") is not what a person should have to read.
 func mapRemoved(err error) error {
-	if err == nil || errors.Is(err, ErrDeviceRemoved) {
-		return err
-	}
-	if c := CodeOf(err); c == SAR_DEVICE_REMOVED {
+	if err != nil && CodeOf(err) == SAR_DEVICE_REMOVED && !strings.Contains(err.Error(), ErrDeviceRemoved.Error()) {
 		return fmt.Errorf("%w (%v)", ErrDeviceRemoved, err)
 	}
 	return err
