@@ -11,6 +11,7 @@ import (
 
 	"sealdesk/signer"
 	"sealdesk/signer/keys"
+	"sealdesk/signer/skf"
 	"sealdesk/signer/token"
 )
 
@@ -32,10 +33,16 @@ func (e KeyEntry) Title() string {
 	return Tf("keys.soft", e.Identity.Label)
 }
 
-// TokenOf returns the token (among toks) that an identity's pkcs11: URI names.
+// TokenOf returns the token (among toks) that an identity's pkcs11: or skf: URI names.
 func TokenOf(id *signer.Identity, toks map[string]signer.TokenInfo) *signer.TokenInfo {
-	u, err := token.ParseURI(id.URI)
-	if err != nil {
+	var matches func(t signer.TokenInfo) bool
+	if su, err := skf.ParseURI(id.URI); err == nil {
+		matches = su.MatchesToken
+	} else if u, err := token.ParseURI(id.URI); err == nil {
+		matches = func(t signer.TokenInfo) bool {
+			return u.MatchesToken(t) && (u.ModulePath == "" || token.SamePath(u.ModulePath, t.Module) || u.ModulePath == t.Module)
+		}
+	} else {
 		return nil
 	}
 	var keys []string
@@ -44,8 +51,7 @@ func TokenOf(id *signer.Identity, toks map[string]signer.TokenInfo) *signer.Toke
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		t := toks[k]
-		if u.MatchesToken(t) && (u.ModulePath == "" || token.SamePath(u.ModulePath, t.Module) || u.ModulePath == t.Module) {
+		if t := toks[k]; matches(t) {
 			return &t
 		}
 	}
@@ -179,7 +185,7 @@ func (p *KeyPanel) relist(ctx context.Context) {
 		var entries []KeyEntry
 		for _, id := range ids {
 			e := KeyEntry{Identity: id}
-			if _, err := token.ParseURI(id.URI); err == nil {
+			if _, err := token.ParseURI(id.URI); err == nil || skf.IsURI(id.URI) {
 				e.Token = TokenOf(id, p.tokens)
 				if e.Token == nil {
 					continue // its token is not (or no longer) present

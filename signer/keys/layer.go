@@ -69,6 +69,7 @@ func (k *Live) Identities(ctx context.Context) ([]*signer.Identity, error) {
 			out = append(out, ids...)
 		}
 	}
+	out = append(out, skfIdentities(ctx, &cfg)...)
 	for _, p := range cfg.Keystores {
 		ids, err := softkey.New(p).Identities(ctx)
 		if err != nil {

@@ -192,3 +192,19 @@ func skfListers(cfg *Config) []token.Lister {
 	}
 	return out
 }
+
+// skfIdentities lists the identities of every SKF library's devices (a library that fails
+// is left out: the watcher reports it).
+func skfIdentities(ctx context.Context, cfg *Config) []*signer.Identity {
+	var out []*signer.Identity
+	for _, l := range cfg.AllSKF() {
+		st, err := skf.Open(l)
+		if err != nil {
+			continue
+		}
+		if ids, err := st.Identities(ctx); err == nil {
+			out = append(out, ids...)
+		}
+	}
+	return out
+}

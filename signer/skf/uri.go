@@ -3,6 +3,9 @@ package skf
 import (
 	"fmt"
 	"strings"
+
+	"sealdesk/signer"
+	"sealdesk/signer/token"
 )
 
 // URI names an SKF key: skf:lib=LIBRARY;dev=DEVICE;app=APPLICATION;con=CONTAINER.
@@ -143,4 +146,11 @@ func pctDecode(s string) (string, error) {
 		i += 2
 	}
 	return string(b), nil
+}
+
+// MatchesToken reports whether the URI names the device a watcher reported as t (for SKF
+// devices TokenInfo.Module is the library path and Label the device name).
+func (u *URI) MatchesToken(t signer.TokenInfo) bool {
+	return (u.Lib == "" || u.Lib == t.Module || token.SamePath(u.Lib, t.Module)) &&
+		(u.Dev == "" || Display(u.Dev) == t.Label) && match(u.Serial, t.Serial)
 }

@@ -1,7 +1,7 @@
 // Package skftest builds and drives the software SKF library of signer/skf/testdata/fakeskf
-// for tests: Library builds it once per test process (go build -buildmode=c-shared, into a
-// temporary directory; the build is slow, so every test of the process shares it) and
-// points it at a state directory where devices are files that a test plugs and pulls.
+// for tests: Library builds it once (go build -buildmode=c-shared into a temporary directory
+// named after the source's hash, so every test process of a run shares the slow build) and
+// points it at a per-process state directory where devices are files a test plugs and pulls.
 //
 // The library is loaded through signer/skf's ordinary dlopen path, like a vendor's.
 // One library instance serves the whole process: tests that use it must not run in
@@ -9,6 +9,8 @@
 package skftest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -58,13 +60,41 @@ func Library(t testing.TB) *Fake {
 }
 
 func build() (*Fake, error) {
-	root, err := testenv.RepoRoot()
+	lib, err := buildLibrary()
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "sealdesk-fakeskf-")
+	state, err := os.MkdirTemp("", "sealdesk-fakeskf-state-")
 	if err != nil {
 		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(state, "devices"), 0o700); err != nil {
+		return nil, err
+	}
+	// Read by the library when it is first called; every test of the process shares this
+	// root, each process has its own.
+	if err := os.Setenv(StateEnv, state); err != nil {
+		return nil, err
+	}
+	return &Fake{Path: lib, Root: state}, nil
+}
+
+// buildLibrary builds the library into a temporary directory named after a hash of its
+// source and the toolchain, so the test packages of one run (each its own process) share one
+// build: the c-shared link takes long on a loaded machine.
+func buildLibrary() (string, error) {
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	src, err := os.ReadFile(filepath.Join(root, "signer", "skf", "testdata", "fakeskf", "main.go"))
+	if err != nil {
+		return "", err
+	}
+	gomod, _ := os.ReadFile(filepath.Join(root, "go.sum"))
+	h := sha256.New()
+	for _, b := range [][]byte{src, gomod, []byte(runtime.Version() + runtime.GOOS + runtime.GOARCH)} {
+		h.Write(b)
 	}
 	name := "libfakeskf.so"
 	switch runtime.GOOS {
@@ -73,26 +103,34 @@ func build() (*Fake, error) {
 	case "darwin":
 		name = "libfakeskf.dylib"
 	}
+	dir := filepath.Join(os.TempDir(), "sealdesk-fakeskf-"+hex.EncodeToString(h.Sum(nil))[:16])
 	lib := filepath.Join(dir, name)
+	if _, err := os.Stat(lib); err == nil {
+		return lib, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(dir, "build-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
 	gotool := filepath.Join(runtime.GOROOT(), "bin", "go")
 	if _, err := os.Stat(gotool); err != nil {
 		gotool = "go"
 	}
-	cmd := exec.Command(gotool, "build", "-buildmode=c-shared", "-o", lib, "./signer/skf/testdata/fakeskf")
+	cmd := exec.Command(gotool, "build", "-buildmode=c-shared", "-o", filepath.Join(tmp, name), "./signer/skf/testdata/fakeskf")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build -buildmode=c-shared: %v\n%s", err, out)
+		return "", fmt.Errorf("go build -buildmode=c-shared: %v\n%s", err, out)
 	}
-	state := filepath.Join(dir, "state")
-	if err := os.MkdirAll(filepath.Join(state, "devices"), 0o700); err != nil {
-		return nil, err
+	// Two processes building at once both rename a complete file into place.
+	if err := os.Rename(filepath.Join(tmp, name), lib); err != nil {
+		return "", err
 	}
-	// Read by the library when it is loaded; every test of the process shares this root.
-	if err := os.Setenv(StateEnv, state); err != nil {
-		return nil, err
-	}
-	return &Fake{Path: lib, Root: state}, nil
+	return lib, nil
 }
 
 // Reset removes every device (plugged or pulled) and the control settings.
