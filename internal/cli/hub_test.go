@@ -28,6 +28,30 @@ func hubRun(t *testing.T, program string, args ...string) (int, string, string) 
 	return code, out.String(), errb.String()
 }
 
+// demoHub is the hub of the demo workspace in dir, as `sealhub serve --demo DIR` runs it (its
+// store, key and seeded seals), for a test to serve.
+func demoHub(t *testing.T, dir string) *server.Hub {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "hub.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	key, err := server.LoadOrCreateKey(filepath.Join(dir, "hub-key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := server.New(server.Options{Store: st, Key: key, ParseSeal: server.SESParser, VerifyBlob: server.SESVerifier})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := demo.SeedHub(ctx, dir, h); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 // TestHubRevocationEndToEnd: the demo workspace's hub, a signature while the seal is active,
 // revocation with `sealhub seal revoke`, `sealctl sync`; then signing with the seal is refused,
 // and `sealctl verify --hub` fails (registry "failed") a document signed after the revocation
@@ -37,24 +61,8 @@ func TestHubRevocationEndToEnd(t *testing.T) {
 	if code, _, stderr := hubRun(t, "sealctl", "demo", "init", "--dir", dir); code != 0 {
 		t.Fatalf("demo init: %d %s", code, stderr)
 	}
-	ctx := context.Background()
 	db := "sqlite:" + filepath.Join(dir, "hub.db")
-	st, err := store.Open(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	key, err := server.LoadOrCreateKey(filepath.Join(dir, "hub-key.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := server.New(server.Options{Store: st, Key: key, ParseSeal: server.SESParser, VerifyBlob: server.SESVerifier})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := demo.SeedHub(ctx, dir, h); err != nil { // what `sealhub serve --demo` does
-		t.Fatal(err)
-	}
+	h := demoHub(t, dir)
 	// down simulates an outage of the same hub (it answers 503, as a failing proxy would).
 	var down atomic.Bool
 	handler := h.Handler()

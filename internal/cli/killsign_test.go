@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"io"
 	"net/http/httptest"
@@ -16,9 +15,6 @@ import (
 
 	"sealdesk/document"
 	"sealdesk/document/pdf"
-	"sealdesk/hub/server"
-	"sealdesk/hub/store"
-	"sealdesk/internal/demo"
 	"sealdesk/internal/testenv"
 )
 
@@ -110,23 +106,7 @@ func TestKillDuringSignLeavesNoTempFiles(t *testing.T) {
 	}
 	os.Remove(out) // a kill after the rename leaves a finished output; the next sign would refuse nothing
 	// The next `sealctl sync` (against the demo's hub) removes what the killed runs left.
-	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(dir, "hub.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	key, err := server.LoadOrCreateKey(filepath.Join(dir, "hub-key.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := server.New(server.Options{Store: st, Key: key, ParseSeal: server.SESParser, VerifyBlob: server.SESVerifier})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := demo.SeedHub(ctx, dir, h); err != nil {
-		t.Fatal(err)
-	}
+	h := demoHub(t, dir)
 	srv := httptest.NewServer(h.Handler())
 	defer srv.Close()
 	sync := exec.Command(sealctl, "sync", "--hub", srv.URL, "--token-file", filepath.Join(dir, "hub-token.txt"))
