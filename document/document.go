@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"sealdesk/signer"
+	"sealdesk/signer/check"
 )
 
 // Format names a document format.
@@ -181,21 +182,15 @@ type SignRequest struct {
 	Time time.Time
 }
 
-// Verdict values shared by every report field.
+// The values of a report's facts (Status), and of changesAfter.
 const (
-	OK         = "ok"
-	Failed     = "failed"
-	Unknown    = "unknown"
+	OK         = check.OK
+	Failed     = check.Failed
+	Unknown    = check.Unknown
 	None       = "none"
 	Allowed    = "allowed"
 	Disallowed = "disallowed"
 )
-
-// Problem is one finding, with a stable machine-readable code.
-type Problem struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
 
 // SealReport describes an SES seal found in a signature.
 type SealReport struct {
@@ -207,7 +202,7 @@ type SealReport struct {
 	ValidEnd   string   `json:"validEnd"`
 	Maker      string   `json:"maker"`
 	Vendor     string   `json:"vendor,omitempty"`
-	Checks     string   `json:"checks"` // ok | failed | unknown
+	Checks     Status   `json:"checks"` // ok | failed | unknown
 	Problems   []string `json:"problems,omitempty"`
 }
 
@@ -217,11 +212,11 @@ type SignatureReport struct {
 	Index               int         `json:"index"`
 	Name                string      `json:"name,omitempty"`
 	Profile             string      `json:"profile"`
-	Integrity           string      `json:"integrity"`          // ok | failed
+	Integrity           Status      `json:"integrity"`          // ok | failed | unknown
 	ChangesAfter        string      `json:"changesAfter"`       // none | allowed | disallowed
-	Trust               string      `json:"trust"`              // ok | failed | unknown
-	Revocation          string      `json:"revocation"`         // ok | failed | unknown
-	Registry            string      `json:"registry,omitempty"` // ok | failed | unknown; empty when no hub was asked
+	Trust               Status      `json:"trust"`              // ok | failed | unknown
+	Revocation          Status      `json:"revocation"`         // ok | failed | unknown
+	Registry            Status      `json:"registry,omitempty"` // ok | failed | unknown; empty when no hub was asked
 	Seal                *SealReport `json:"seal"`
 	Signer              string      `json:"signer"`
 	SignerCertSHA256    string      `json:"signerCertSHA256,omitempty"`
@@ -233,18 +228,23 @@ type SignatureReport struct {
 	Pages               []int       `json:"pages,omitempty"`
 	Rects               []Rect      `json:"rects,omitempty"`
 	Valid               bool        `json:"valid"`
-	Problems            []Problem   `json:"problems"`
+	// Indication is the verdict in colours: valid (green), invalid (red: proven wrong) or
+	// indeterminate (amber: could not be established); see SignatureVerdict.
+	Indication Indication `json:"indication"`
+	Problems   []Problem  `json:"problems"`
 }
 
 // Decide sets Valid from the facts: integrity ok, changes not disallowed, trust ok, seal checks
 // passing (when there is a seal), and the registry not saying the seal was out of force (when a hub
-// was asked). Facts stay as they are; only the verdict is derived.
+// was asked); and Indication from the facts and the problem codes (SignatureVerdict). Facts
+// stay as they are; only the verdict is derived.
 func (s *SignatureReport) Decide() {
 	s.Valid = s.Integrity == OK && s.ChangesAfter != Disallowed && s.Trust == OK &&
 		(s.Seal == nil || s.Seal.Checks == OK) && s.Registry != Failed
 	if s.Problems == nil {
 		s.Problems = []Problem{}
 	}
+	s.Indication, _ = SignatureVerdict(s)
 }
 
 // AddProblem records a finding.
@@ -257,6 +257,7 @@ type VerifyReport struct {
 	File       string            `json:"file"`
 	Format     Format            `json:"format"`
 	Valid      bool              `json:"valid"`
+	Indication Indication        `json:"indication"`
 	Signatures []SignatureReport `json:"signatures"`
 	Uncovered  []string          `json:"uncovered"`
 	Problems   []Problem         `json:"problems,omitempty"`
@@ -275,6 +276,7 @@ func (r *VerifyReport) Decide() {
 		r.Signatures[i].Decide()
 		r.Valid = r.Valid && r.Signatures[i].Valid
 	}
+	r.Indication = DocumentVerdict(r)
 }
 
 // VerifyOptions configures verification.

@@ -197,10 +197,21 @@ func report(sigs ...document.SignatureReport) *document.VerifyReport {
 	return r
 }
 
-func sig(page int, x float64, integrity, trust, revocation, registry string) document.SignatureReport {
-	return document.SignatureReport{Profile: "pades", Integrity: integrity, ChangesAfter: document.None, Trust: trust,
+// sig is a signature report with these facts; a failed fact carries the (red) problem code a
+// verifier gives it, since the verdict is decided by codes (document.SignatureVerdict).
+func sig(page int, x float64, integrity, trust, revocation, registry document.Status) document.SignatureReport {
+	s := document.SignatureReport{Profile: "pades", Integrity: integrity, ChangesAfter: document.None, Trust: trust,
 		Revocation: revocation, Registry: registry, Signer: "CN=test", Pages: []int{page},
 		Rects: []document.Rect{{X: x, Y: 50, W: 40, H: 40}}}
+	for _, f := range []struct {
+		st   document.Status
+		code string
+	}{{integrity, "pdf.digest-mismatch"}, {trust, "trust.key-usage"}, {revocation, "trust.revoked"}, {registry, "registry.seal-revoked"}} {
+		if f.st == document.Failed {
+			s.AddProblem(f.code, "test")
+		}
+	}
+	return s
 }
 
 func TestStateOf(t *testing.T) {
@@ -217,6 +228,12 @@ func TestStateOf(t *testing.T) {
 		{sig(0, 0, "ok", "ok", "unknown", ""), SigUnknown}, // offline revocation
 		{sig(0, 0, "ok", "unknown", "unknown", ""), SigUnknown},
 		{sig(0, 0, "ok", "ok", "ok", "unknown"), SigUnknown},
+		// An issuer this machine does not know: amber with its reason, never red.
+		{func() document.SignatureReport {
+			s := sig(0, 0, "ok", "unknown", "unknown", "")
+			s.AddProblem("trust.chain", "test")
+			return s
+		}(), SigUnknown},
 	}
 	for i, c := range cases {
 		r := report(c.s)

@@ -54,17 +54,19 @@ func (s SigState) Text() string {
 	return T("verify.unknown")
 }
 
-// StateOf classifies a signature report. It reads the report's facts only; the verdict (Valid)
-// is the core's (SignatureReport.Decide).
+// StateOf classifies a signature report by its indication (document.SignatureVerdict, the
+// one verdict function of the CLI, the app and the reports): red only for what was proven
+// wrong, amber for what could not be established.
 func StateOf(s *document.SignatureReport) SigState {
-	failed := s.Integrity == document.Failed || s.ChangesAfter == document.Disallowed ||
-		s.Trust == document.Failed || s.Revocation == document.Failed || s.Registry == document.Failed ||
-		(s.Seal != nil && s.Seal.Checks == document.Failed)
-	switch {
-	case failed || (!s.Valid && s.Trust != document.Unknown):
-		return SigInvalid
-	case s.Valid && s.Revocation == document.OK && s.Registry != document.Unknown:
+	ind := s.Indication
+	if ind == "" {
+		ind, _ = document.SignatureVerdict(s)
+	}
+	switch ind {
+	case document.IndicationValid:
 		return SigValid
+	case document.IndicationInvalid:
+		return SigInvalid
 	}
 	return SigUnknown
 }
@@ -88,7 +90,7 @@ func OverlaysOf(r *document.VerifyReport) []Overlay {
 // factText translates a report verdict word.
 func factText(v string) string {
 	switch v {
-	case document.OK, document.Failed, document.Unknown, document.None, document.Allowed, document.Disallowed:
+	case string(document.OK), string(document.Failed), string(document.Unknown), document.None, document.Allowed, document.Disallowed:
 		return T("fact." + v)
 	case "":
 		return T("fact.notAsked")
@@ -101,7 +103,7 @@ func factText(v string) string {
 func ReportLines(s *document.SignatureReport) [][2]string {
 	seal := "—"
 	if s.Seal != nil {
-		seal = fmt.Sprintf("%s (%s, %s)", s.Seal.Name, s.Seal.ESID, factText(s.Seal.Checks))
+		seal = fmt.Sprintf("%s (%s, %s)", s.Seal.Name, s.Seal.ESID, factText(string(s.Seal.Checks)))
 	}
 	when := s.SignedAt
 	if s.TimeSource != "" {
@@ -111,11 +113,11 @@ func ReportLines(s *document.SignatureReport) [][2]string {
 		{T("verify.signer"), s.Signer},
 		{T("verify.seal"), seal},
 		{T("verify.time"), when},
-		{T("verify.integrity"), factText(s.Integrity)},
+		{T("verify.integrity"), factText(string(s.Integrity))},
 		{T("verify.changes"), factText(s.ChangesAfter)},
-		{T("verify.chain"), factText(s.Trust)},
-		{T("verify.revocation"), factText(s.Revocation)},
-		{T("verify.registry"), factText(s.Registry)},
+		{T("verify.chain"), factText(string(s.Trust))},
+		{T("verify.revocation"), factText(string(s.Revocation))},
+		{T("verify.registry"), factText(string(s.Registry))},
 	}
 	if len(s.Problems) > 0 {
 		var ps []string

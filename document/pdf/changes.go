@@ -30,22 +30,22 @@ import (
 
 // Change codes.
 const (
-	CodePageContentChanged = "page-content-changed"
-	CodePageChanged        = "page-changed"
-	CodeCatalogChanged     = "catalog-changed"
-	CodeAnnotationAdded    = "annotation-added"
-	CodeAnnotationRemoved  = "annotation-removed"
-	CodeAnnotationChanged  = "annotation-changed"
-	CodeFormFieldAdded     = "form-field-added"
-	CodeFormFieldRemoved   = "form-field-removed"
-	CodeFormFieldChanged   = "form-field-changed"
-	CodeFormFilled         = "form-filled"
-	CodeSigFieldChanged    = "signature-field-changed"
-	CodeShadowPrepared     = "shadow-prepared-object"
-	CodeXrefRepointed      = "xref-repointed"
-	CodePermsChanged       = "docmdp-permissions-changed"
-	CodeAcroFormChanged    = "acroform-changed"
-	CodeSSA                = "signature-appearance-unsigned"
+	CodePageContentChanged = "pdf.page-content-changed"
+	CodePageChanged        = "pdf.page-changed"
+	CodeCatalogChanged     = "pdf.catalog-changed"
+	CodeAnnotationAdded    = "pdf.annotation-added"
+	CodeAnnotationRemoved  = "pdf.annotation-removed"
+	CodeAnnotationChanged  = "pdf.annotation-changed"
+	CodeFormFieldAdded     = "pdf.form-field-added"
+	CodeFormFieldRemoved   = "pdf.form-field-removed"
+	CodeFormFieldChanged   = "pdf.form-field-changed"
+	CodeFormFilled         = "pdf.form-filled"
+	CodeSigFieldChanged    = "pdf.signature-field-changed"
+	CodeShadowPrepared     = "pdf.shadow-prepared-object"
+	CodeXrefRepointed      = "pdf.xref-repointed"
+	CodePermsChanged       = "pdf.docmdp-permissions-changed"
+	CodeAcroFormChanged    = "pdf.acroform-changed"
+	CodeSSA                = "pdf.signature-appearance-unsigned"
 )
 
 type changeFinding struct {

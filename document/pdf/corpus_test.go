@@ -23,13 +23,16 @@ func verifyPath(t testing.TB, p string, opts *document.VerifyOptions) *document.
 		t.Fatalf("%s: %v", filepath.Base(p), err)
 	}
 	rep.Decide()
+	for _, c := range document.UnknownCodes(rep) {
+		t.Errorf("problem code %q is not in the table of codes (document.Codes, docs/CLI.md)", c)
+	}
 	return rep
 }
 
 func summary(rep *document.VerifyReport) string {
 	var b strings.Builder
 	for _, s := range rep.Signatures {
-		b.WriteString(" [" + s.Profile + " i=" + s.Integrity + " c=" + s.ChangesAfter)
+		b.WriteString(" [" + s.Profile + " i=" + string(s.Integrity) + " c=" + s.ChangesAfter)
 		for _, p := range s.Problems {
 			if p.Code == CodeTrustUnknown || p.Code == CodeNotWholeDocument {
 				continue
@@ -96,7 +99,7 @@ var attackExpect = map[string]string{
 	"certification-rub/1_03_Test_cert_p2_sign_manipulate.pdf":     CodeSigFieldChanged,
 	"certification-rub/2_03_NDA_cert_p2_sign_manipulate.pdf":      CodeSSA,
 	"certification-rub/2_04_NDA_cert_p2_sign_sign_manipulate.pdf": CodeSSA,
-	"certification-rub/minimal_cert_invalid.pdf":                  "cms-digest-mismatch",
+	"certification-rub/minimal_cert_invalid.pdf":                  "cms.digest-mismatch",
 	"dss/dss-2236_annotation-and-visible-change.pdf":              CodeAnnotationAdded,
 	"dss/dss-2236_hide.pdf":                                       CodePageContentChanged,
 	"dss/dss-2236_replace.pdf":                                    CodeFormFilled,

@@ -56,6 +56,9 @@ func verifyBytes(t *testing.T, b []byte, roots ...*smx509.Certificate) *document
 		t.Fatal(err)
 	}
 	rep.Decide()
+	for _, c := range document.UnknownCodes(rep) {
+		t.Errorf("problem code %q is not in the table of codes (document.Codes, docs/CLI.md)", c)
+	}
 	return rep
 }
 

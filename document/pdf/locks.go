@@ -12,7 +12,7 @@ import (
 // a lock dictionary works like DocMDP's P; P=1 forbids any further change.
 
 // CodeFieldLocked: a field that a signature locked (FieldMDP) changed or was signed afterwards.
-const CodeFieldLocked = "field-locked"
+const CodeFieldLocked = "pdf.field-locked"
 
 // FieldLockedError is Sign's refusal to change what an earlier signature locked.
 type FieldLockedError struct {

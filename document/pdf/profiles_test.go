@@ -9,6 +9,7 @@ import (
 
 	"sealdesk/document"
 	"sealdesk/signer"
+	"sealdesk/signer/trust"
 	"sealdesk/signer/tsa"
 )
 
@@ -61,15 +62,17 @@ func TestProfilesVerify(t *testing.T) {
 	}
 }
 
-// TestVerifyTrust: without anchors trust is unknown; with a foreign root it fails.
+// TestVerifyTrust: without anchors trust is unknown; with a foreign root (the signer's issuer
+// is unknown here) it is unknown too — amber, not red: nothing was proven wrong.
 func TestVerifyTrust(t *testing.T) {
 	in := GenerateSample(samplePages(1), SampleOptions{})
 	out := signBytes(t, in, request(t, signer.ECDSA, document.ProfilePAdES))
 	if s := verifyBytes(t, out).Signatures[0]; s.Trust != document.Unknown || s.Valid {
 		t.Errorf("no anchors: trust %s valid %v", s.Trust, s.Valid)
 	}
-	if s := verifyBytes(t, out, getSigner(t, signer.RSA).chain.Root.Cert).Signatures[0]; s.Trust != document.Failed || s.Integrity != document.OK {
-		t.Errorf("foreign root: trust %s integrity %s", s.Trust, s.Integrity)
+	if s := verifyBytes(t, out, getSigner(t, signer.RSA).chain.Root.Cert).Signatures[0]; s.Trust != document.Unknown || s.Integrity != document.OK ||
+		s.Indication != document.IndicationIndeterminate || !s.HasCode(trust.CodeChain) {
+		t.Errorf("foreign root: trust %s integrity %s indication %s %v", s.Trust, s.Integrity, s.Indication, s.Problems)
 	}
 }
 

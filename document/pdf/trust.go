@@ -62,7 +62,7 @@ func (tc *trustChecker) check(sr *document.SignatureReport, leaf *smx509.Certifi
 	}
 	if tc.err != nil {
 		sr.Trust = document.Unknown
-		sr.AddProblem(CodeTrustFailed, "trust anchors (--trust) unusable: %v", tc.err)
+		sr.AddProblem(CodeAnchorsUnusable, "trust anchors (--trust) unusable: %v", tc.err)
 		return
 	}
 	var inter []*smx509.Certificate
@@ -71,14 +71,7 @@ func (tc *trustChecker) check(sr *document.SignatureReport, leaf *smx509.Certifi
 			inter = append(inter, c)
 		}
 	}
-	res := tc.v.CheckRequest(tc.ctx, trust.Request{Leaf: leaf, Intermediates: inter, At: at, AtProven: proven, SkipKeyUsage: skipKeyUsage})
-	for _, p := range res.Problems {
-		sr.AddProblem(p.Code, "%s", p.Message)
-	}
-	sr.Trust = string(res.TrustVerdict())
-	if res.Revocation != "" {
-		sr.Revocation = string(res.Revocation)
-	}
+	sr.ApplyTrust(tc.v.CheckRequest(tc.ctx, trust.Request{Leaf: leaf, Intermediates: inter, At: at, AtProven: proven, SkipKeyUsage: skipKeyUsage}))
 }
 
 // dssCertificates returns the certificates of the document security store (/DSS /Certs):

@@ -6,11 +6,9 @@ import (
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha1"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -27,28 +25,29 @@ import (
 	"sealdesk/signer/tsa"
 )
 
-// Problem codes of the PDF verifier (stable: scripts match on them).
+// Problem codes of the PDF verifier (stable: scripts match on them; docs/CLI.md and
+// document.Codes list every code with its fact and verdict).
 const (
-	CodeXrefBroken            = "pdf-xref-broken"
-	CodeByteRangeMissing      = "byterange-missing"
-	CodeByteRangeInvalid      = "byterange-invalid"
-	CodeByteRangeNotRevision  = "byterange-not-revision-end"
-	CodeContentsMissing       = "contents-missing"
-	CodeContentsGap           = "contents-gap-mismatch"
-	CodeContentsUnparsable    = "contents-unparsable"
-	CodeSigDictMissing        = "sigdict-not-in-signed-revision"
-	CodeSigDictRedefined      = "sigdict-redefined"
-	CodeSignedRevisionRepair  = "signed-revision-xref-repaired"
-	CodeDigestMismatch        = "digest-mismatch"
-	CodeSignatureInvalid      = "signature-invalid"
-	CodeUnsupported           = "signature-format-unsupported"
-	CodeSignerCertMissing     = "signer-certificate-missing"
+	CodeXrefBroken            = "pdf.xref-broken"
+	CodeByteRangeMissing      = "pdf.byterange-missing"
+	CodeByteRangeInvalid      = "pdf.byterange-invalid"
+	CodeByteRangeNotRevision  = "pdf.byterange-not-revision-end"
+	CodeContentsMissing       = "pdf.contents-missing"
+	CodeContentsGap           = "pdf.contents-gap-mismatch"
+	CodeContentsUnparsable    = "pdf.contents-unparsable"
+	CodeSigDictMissing        = "pdf.sigdict-not-in-signed-revision"
+	CodeSigDictRedefined      = "pdf.sigdict-redefined"
+	CodeSignedRevisionRepair  = "pdf.signed-revision-xref-repaired"
+	CodeDigestMismatch        = "pdf.digest-mismatch"
+	CodeSignatureInvalid      = "pdf.signature-invalid"
+	CodeUnsupported           = "pdf.signature-format-unsupported"
+	CodeSignerCertMissing     = "pdf.signer-cert-missing"
+	CodeSignerCertUnparsable  = "pdf.signer-cert-unparsable"
 	CodeTrustUnknown          = trust.CodeNoRoots
-	CodeTrustFailed           = "trust-chain-failed"
-	CodeNotWholeDocument      = "not-whole-document"
-	CodeTrailingBytes         = "trailing-bytes"
-	CodeUnreadableRevision    = "later-revision-unreadable"
-	CodeCertificationNotFirst = "certification-not-first"
+	CodeAnchorsUnusable       = trust.CodeAnchorsUnusable
+	CodeNotWholeDocument      = "pdf.not-whole-document"
+	CodeTrailingBytes         = "pdf.trailing-bytes"
+	CodeCertificationNotFirst = "pdf.certification-not-first"
 )
 
 // Verify verifies every signature of the PDF in (size bytes): for each signature its
@@ -344,36 +343,30 @@ func verifyCMS(ctx context.Context, rd *Reader, subFilter string, der []byte, ra
 		}
 	}
 	res := sd.Verify(digest, vo)
-	integrity := true
+	integrity := document.OK
 	for _, ch := range res.Checks {
+		if ch.Status == cms.OK {
+			continue
+		}
+		code := ch.ProblemCode()
+		sr.AddProblem(code, "%s (%s): %s", ch.Name, ch.Status, ch.Message)
 		switch ch.Name {
 		case cms.CheckSigner, cms.CheckContent, cms.CheckContentType, cms.CheckMessageDigest, cms.CheckSignature, cms.CheckSigningCert:
-			if ch.Status != cms.OK {
-				integrity = false
-				code := ch.Code
-				if code == "" {
-					code = CodeSignatureInvalid
-				}
-				sr.AddProblem(code, "%s: %s", ch.Name, ch.Message)
-			}
-		default:
-			if ch.Status != cms.OK {
-				code := ch.Code
-				if code == "" {
-					code = "cms-" + ch.Name
-				}
-				sr.AddProblem(code, "%s (%s): %s", ch.Name, ch.Status, ch.Message)
+			// Proven wrong (a red code) fails integrity; what could not be checked (no signer
+			// certificate, an unsupported algorithm) leaves it unknown.
+			if ch.Status == cms.Failed && document.LevelOf(code) == document.IndicationInvalid {
+				integrity = document.Failed
+			} else if integrity == document.OK {
+				integrity = document.Unknown
 			}
 		}
 	}
 	// Without signed attributes the signature value itself covers the content digest, so a
 	// passing "signature" check is what integrity needs; message-digest is checked when present.
-	if res.Check(cms.CheckSignature) == nil {
-		integrity = false
+	if res.Check(cms.CheckSignature) == nil && integrity == document.OK {
+		integrity = document.Unknown
 	}
-	if integrity {
-		sr.Integrity = document.OK
-	}
+	sr.Integrity = integrity
 	at := time.Now()
 	if !res.SigningTime.IsZero() && sr.SignedAt == "" {
 		sr.SignedAt = res.SigningTime.UTC().Format(time.RFC3339)
@@ -387,9 +380,11 @@ func verifyCMS(ctx context.Context, rd *Reader, subFilter string, der []byte, ra
 		sr.TimeSource = "timestamp"
 		at = res.Timestamp.Time
 	}
-	describeSigner(sr, res.Signer)
+	sr.SetSigner(res.Signer)
 	if res.Signer == nil {
-		sr.AddProblem(CodeSignerCertMissing, "the signer certificate is not in the signature (give it with --cert)")
+		if !sr.HasCode("cms.signer-cert-missing") {
+			sr.AddProblem(CodeSignerCertMissing, "the signer certificate is not in the signature (give it with --cert)")
+		}
 		return
 	}
 	tc.check(sr, res.Signer, res.Certificates, at, sr.TimeSource == "timestamp", false)
@@ -407,52 +402,16 @@ func verifySES(ctx context.Context, rd *Reader, der []byte, ranges [][2]int64, s
 		sr.AddProblem(CodeUnsupported, "digest %s: %v", alg, err)
 		return
 	}
-	res := ses.VerifySignature(ctx, sig, ses.VerifyOptions{DataHash: digest, TimeStamp: func(ctx context.Context, token, sigValue []byte) (time.Time, error) {
-		info, err := tsa.VerifySignature(token, sigValue)
-		if err != nil {
-			return time.Time{}, err
-		}
-		if err := info.Err(); err != nil {
-			return time.Time{}, err
-		}
-		return info.Time, nil
-	}})
-	integrity := true
-	for _, ch := range res.Checks {
-		if ch.Status == ses.OK {
-			continue
-		}
-		switch ch.Name {
-		case ses.CheckDataHash, ses.CheckSignatureValue, ses.CheckSignerCert:
-			integrity = false
-		}
-		code := ch.Code
-		if code == "" {
-			code = "ses-" + ch.Name
-		}
-		sr.AddProblem(code, "%s (%s): %s", ch.Name, ch.Status, ch.Message)
-	}
-	if res.Get(ses.CheckDataHash) == nil || res.Get(ses.CheckSignatureValue) == nil {
-		integrity = false
-	}
-	if integrity {
-		sr.Integrity = document.OK
-	}
-	sr.Seal = res.SealReport()
-	at := res.SignedAt
-	if !at.IsZero() {
-		sr.SignedAt = at.UTC().Format(time.RFC3339)
-		sr.TimeSource = res.TimeSource
-	}
-	describeSigner(sr, res.SignerCert)
+	res := ses.VerifySignature(ctx, sig, ses.VerifyOptions{DataHash: digest})
+	sr.Integrity = res.Report(sr)
 	if res.SignerCert == nil {
-		sr.AddProblem(CodeSignerCertMissing, "the SES signature carries no parsable signer certificate")
-		return
+		return // the SES checks said why (ses.signer-cert-malformed)
 	}
 	var inter []*smx509.Certificate
 	if res.MakerCert != nil {
 		inter = append(inter, res.MakerCert)
 	}
+	at := res.SignedAt
 	if at.IsZero() {
 		at = time.Now()
 	}
@@ -498,7 +457,7 @@ func verifyDocTimestamp(rd *Reader, der []byte, ranges [][2]int64, sr *document.
 	}
 	sr.SignedAt = info.Time.UTC().Format(time.RFC3339)
 	sr.TimeSource = "timestamp"
-	describeSigner(sr, info.Certificate)
+	sr.SetSigner(info.Certificate)
 	if info.Certificate != nil {
 		tc.check(sr, info.Certificate, info.Certificates, info.Time, true, true)
 	}
@@ -546,7 +505,7 @@ func verifyRSASHA1(rd *Reader, sv *View, sdict Dict, der []byte, ranges [][2]int
 		var subject string
 		pub, subject = rawRSAKey(raws[0])
 		sr.Signer = subject
-		sr.AddProblem(CodeTrustFailed, "the signer certificate in /Cert cannot be parsed as X.509 (e.g. a negative serial number); its chain was not checked")
+		sr.AddProblem(CodeSignerCertUnparsable, "the signer certificate in /Cert cannot be parsed as X.509 (e.g. a negative serial number); its chain was not checked")
 	}
 	if pub == nil {
 		sr.AddProblem(CodeUnsupported, "adbe.x509.rsa_sha1 without a usable RSA key in /Cert")
@@ -574,10 +533,10 @@ func verifyRSASHA1(rd *Reader, sv *View, sdict Dict, der []byte, ranges [][2]int
 		sr.Integrity = document.OK
 	}
 	if leaf == nil {
-		sr.Trust = document.Failed
+		sr.Trust = document.Unknown
 		return
 	}
-	describeSigner(sr, leaf)
+	sr.SetSigner(leaf)
 	at := time.Now()
 	if t, err := time.Parse(time.RFC3339, sr.SignedAt); err == nil {
 		at = t
@@ -617,18 +576,6 @@ func rawRSAKey(der []byte) (*rsa.PublicKey, string) {
 		subject = name.String()
 	}
 	return pub, subject
-}
-
-func describeSigner(sr *document.SignatureReport, c *smx509.Certificate) {
-	if c == nil {
-		return
-	}
-	sr.Signer = c.Subject.String()
-	if c.Subject.CommonName != "" {
-		sr.Signer = c.Subject.CommonName
-	}
-	h := sha256.Sum256(c.Raw)
-	sr.SignerCertSHA256 = hex.EncodeToString(h[:])
 }
 
 func parseCertsPEM(b []byte) ([]*smx509.Certificate, error) {

@@ -50,9 +50,9 @@ func Registry(ctx context.Context, c *client.Client, ob *Outbox, rep *document.V
 		if hubErr == nil {
 			res, err := c.Verify(ctx, req)
 			if err == nil {
-				s.Registry = res.Verdict
+				s.Registry = registryFact(res.Verdict, res.Problems)
 				for _, p := range res.Problems {
-					s.AddProblem("registry-"+p.Code, "%s", p.Message)
+					s.AddProblem(document.RegistryCode(p.Code), "%s", p.Message)
 				}
 				continue
 			}
@@ -106,7 +106,7 @@ func (noHubError) Error() string { return "no hub configured" }
 var errNoHub error = noHubError{}
 
 // cachedRegistry judges a signature from the outbox's cached status.
-func cachedRegistry(ob *Outbox, s *document.SignatureReport, req api.VerifyRequest) string {
+func cachedRegistry(ob *Outbox, s *document.SignatureReport, req api.VerifyRequest) document.Status {
 	if req.SealID == "" || ob == nil {
 		return document.Unknown
 	}
@@ -117,13 +117,29 @@ func cachedRegistry(ob *Outbox, s *document.SignatureReport, req api.VerifyReque
 	ev := api.StatusAt([]api.StatusEvent{{Status: api.StatusActive, At: st.ValidStart}, {Status: st.Status, Reason: st.Reason, At: st.StatusAt}}, req.SignedAt)
 	switch {
 	case st.Status == api.StatusUnknown:
-		s.AddProblem("registry-seal_not_filed", "seal %s is not filed on the hub (cached answer of %s)", req.SealID, produced.Format(time.RFC3339))
-		return document.Failed
+		// A seal this hub does not know may be filed elsewhere: not established, not wrong.
+		s.AddProblem(document.RegistryCode(api.CodeSealNotFiled), "seal %s is not filed on the hub (cached answer of %s)", req.SealID, produced.Format(time.RFC3339))
+		return document.Unknown
 	case !req.SignedAt.IsZero() && ev.Status != api.StatusActive:
-		s.AddProblem("registry-seal_"+st.Status, "seal %s was %s since %s, before the signing time (cached answer of %s)",
+		s.AddProblem(document.RegistryCode("seal_"+st.Status), "seal %s was %s since %s, before the signing time (cached answer of %s)",
 			req.SealID, st.Status, st.StatusAt.Format(time.RFC3339), produced.Format(time.RFC3339))
 		return document.Failed
 	}
-	s.AddProblem("registry-cached", "the hub is unreachable: judged from its cached answer of %s (%s)", produced.Format(time.RFC3339), st.Status)
+	s.AddProblem(document.RegistryCode("cached"), "the hub is unreachable: judged from its cached answer of %s (%s)", produced.Format(time.RFC3339), st.Status)
+	return document.Unknown
+}
+
+// registryFact is the registry fact of a hub answer: the hub's verdict, except that a seal the
+// hub has no filing for is unknown here, not failed — it may be filed with another registry,
+// and nothing about it was proven wrong (the hub fails it for its own signing policy).
+func registryFact(verdict string, problems []api.ErrorBody) document.Status {
+	if verdict != api.VerdictFailed {
+		return document.Status(verdict)
+	}
+	for _, p := range problems {
+		if document.LevelOf(document.RegistryCode(p.Code)) == document.IndicationInvalid {
+			return document.Failed
+		}
+	}
 	return document.Unknown
 }

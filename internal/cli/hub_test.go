@@ -169,7 +169,7 @@ func TestHubRevocationEndToEnd(t *testing.T) {
 	}
 	found := false
 	for _, p := range s.Problems {
-		found = found || p.Code == "registry-seal_revoked"
+		found = found || p.Code == "registry.seal-revoked"
 	}
 	if !found {
 		t.Fatalf("no registry-seal_revoked problem: %+v", s.Problems)

@@ -8,12 +8,13 @@ import (
 	"strings"
 
 	"sealdesk/document"
+	"sealdesk/internal/report"
 )
 
 func init() {
 	Register(&Command{
 		Path:  []string{"verify"},
-		Usage: "FILE [--json] [--trust ROOTS.pem] [--cert SIGNER.pem] [--hub URL] [--offline]",
+		Usage: "FILE [--json] [--report OUT.pdf] [--trust ROOTS.pem] [--cert SIGNER.pem] [--hub URL] [--offline]",
 		Short: "verify every signature of a PDF or OFD file",
 		Run:   runVerify,
 	})
@@ -23,12 +24,14 @@ func init() {
 var registryCheck func(ctx context.Context, hubURL string, rep *document.VerifyReport) error
 
 func runVerify(ctx context.Context, env *Env) error {
-	fs := FlagSet(env, "verify", "FILE [--json] [--trust ROOTS.pem] [--cert SIGNER.pem] [--hub URL] [--offline]")
+	fs := FlagSet(env, "verify", "FILE [--json] [--report OUT.pdf] [--trust ROOTS.pem] [--cert SIGNER.pem] [--hub URL] [--offline]")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object (docs/CLI.md)")
 	trust := fs.String("trust", "", "PEM `file` of extra trust anchors for this run")
 	cert := fs.String("cert", "", "PEM `file` with the signer certificate, for bare signatures that carry none")
 	hubURL := fs.String("hub", os.Getenv("SEALDESK_HUB"), "seal registry `URL`: adds each seal's registry status")
 	offline := fs.Bool("offline", false, "no network revocation checks (revocation is reported unknown)")
+	reportOut := fs.String("report", "", "also write the verification report as a PDF `file` (the app's export)")
+	langFlag := fs.String("lang", "", "language of the text output and the report: zh or en (default: from the locale)")
 	args, err := Parse(fs, env.Args)
 	if err != nil {
 		return err
@@ -59,16 +62,31 @@ func runVerify(ctx context.Context, env *Env) error {
 			return Usagef("--hub: the hub client is not built in")
 		}
 		if err := registryCheck(ctx, *hubURL, rep); err != nil {
-			rep.Problems = append(rep.Problems, document.Problem{Code: "registry-unreachable", Message: err.Error()})
+			rep.Problems = append(rep.Problems, document.Problem{Code: document.RegistryCode("unreachable"), Message: err.Error()})
 		}
 		rep.Decide()
+	}
+	lang := report.LangFromEnv()
+	switch *langFlag {
+	case "":
+	case "zh", "en":
+		lang = report.Lang(*langFlag)
+	default:
+		return Usagef("--lang takes zh or en, not %q", *langFlag)
+	}
+	if *reportOut != "" {
+		if err := document.WriteFileAtomic(*reportOut, func(w io.Writer) error {
+			return report.WritePDF(w, rep, report.Options{Lang: lang})
+		}); err != nil {
+			return Usagef("cannot write the report %s: %v", *reportOut, err)
+		}
 	}
 	if *asJSON {
 		if err := PrintJSON(env.Stdout, rep); err != nil {
 			return err
 		}
 	} else {
-		printReport(env.Stdout, rep)
+		printReport(env.Stdout, rep, lang)
 	}
 	if !rep.Valid {
 		return Silent(ExitNo)
@@ -76,14 +94,20 @@ func runVerify(ctx context.Context, env *Env) error {
 	return nil
 }
 
-func printReport(w io.Writer, rep *document.VerifyReport) {
+// printReport prints the report for a person: in English the facts and each problem's code
+// and detailed message (as before); in Chinese the catalogue's plain sentence for each code.
+func printReport(w io.Writer, rep *document.VerifyReport, lang report.Lang) {
+	if lang == report.Chinese {
+		printReportZh(w, rep)
+		return
+	}
 	fmt.Fprintf(w, "%s (%s): %d signature(s)\n", rep.File, strings.ToUpper(string(rep.Format)), len(rep.Signatures))
 	for _, s := range rep.Signatures {
 		verdict := "VALID"
 		if !s.Valid {
 			verdict = "NOT VALID"
 		}
-		fmt.Fprintf(w, "\nsignature %d: %s  [%s]\n", s.Index+1, verdict, s.Profile)
+		fmt.Fprintf(w, "\nsignature %d: %s  [%s]  indication: %s\n", s.Index+1, verdict, s.Profile, s.Indication)
 		if s.Name != "" {
 			fmt.Fprintf(w, "  field:         %s\n", s.Name)
 		}
@@ -93,7 +117,7 @@ func printReport(w io.Writer, rep *document.VerifyReport) {
 		}
 		fmt.Fprintf(w, "  integrity:     %s\n", s.Integrity)
 		fmt.Fprintf(w, "  changes after: %s\n", s.ChangesAfter)
-		fmt.Fprintf(w, "  trust:         %s (revocation %s)\n", s.Trust, orDash(s.Revocation))
+		fmt.Fprintf(w, "  trust:         %s (revocation %s)\n", s.Trust, orDash(string(s.Revocation)))
 		if s.Registry != "" {
 			fmt.Fprintf(w, "  registry:      %s\n", s.Registry)
 		}
@@ -115,12 +139,13 @@ func printReport(w io.Writer, rep *document.VerifyReport) {
 	for _, p := range rep.Problems {
 		fmt.Fprintf(w, "! %s: %s\n", p.Code, p.Message)
 	}
+	fmt.Fprintf(w, "\nindication: %s\n", rep.Indication)
 	if rep.Valid {
-		fmt.Fprintln(w, "\nresult: every signature is valid")
+		fmt.Fprintln(w, "result: every signature is valid")
 	} else if len(rep.Signatures) == 0 {
-		fmt.Fprintln(w, "\nresult: the document has no signature")
+		fmt.Fprintln(w, "result: the document has no signature")
 	} else {
-		fmt.Fprintln(w, "\nresult: NOT every signature is valid")
+		fmt.Fprintln(w, "result: NOT every signature is valid")
 	}
 }
 
@@ -143,4 +168,30 @@ func verifyProgress(w io.Writer, name string) func(read, size int64) {
 			fmt.Fprintf(w, "%s: verifying… %d %%\n", name, tenth*10)
 		}
 	}
+}
+
+func printReportZh(w io.Writer, rep *document.VerifyReport) {
+	const l = report.Chinese
+	fmt.Fprintf(w, "%s（%s）：%d 个签章\n", rep.File, strings.ToUpper(string(rep.Format)), len(rep.Signatures))
+	for i := range rep.Signatures {
+		s := &rep.Signatures[i]
+		fmt.Fprintf(w, "\n签章 %d：%s  [%s]\n", s.Index+1, report.IndicationText(s.Indication, l), s.Profile)
+		for _, kv := range report.Lines(s, l) {
+			fmt.Fprintf(w, "  %s：%s\n", kv[0], kv[1])
+		}
+		for _, t := range report.Reasons(s, l) {
+			fmt.Fprintf(w, "  ! %s\n", t)
+		}
+		for _, t := range report.Notes(s, l) {
+			fmt.Fprintf(w, "  · %s\n", t)
+		}
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintf(w, "! %s\n", report.Text(p.Code, l))
+	}
+	if len(rep.Signatures) == 0 {
+		fmt.Fprintf(w, "\n结论：%s\n", report.Label("none", l))
+		return
+	}
+	fmt.Fprintf(w, "\n结论：%s\n", report.IndicationText(rep.Indication, l))
 }

@@ -113,7 +113,7 @@ func TestRoundTrip(t *testing.T) {
 						}
 						// A different content must fail with a digest mismatch.
 						res = sd.Verify(digestOf(t, d, []byte("other content")), VerifyOptions{})
-						if c := res.Check(CheckMessageDigest); res.OK || c.Status != Failed || c.Code != "cms-digest-mismatch" {
+						if c := res.Check(CheckMessageDigest); res.OK || c.Status != Failed || c.Code != "cms.digest-mismatch" {
 							t.Fatalf("other content accepted: %+v", c)
 						}
 					})

@@ -104,7 +104,7 @@ func TestBERInput(t *testing.T) {
 		t.Fatal(r.Err())
 	}
 	// Without binding the attached content to anything, the result is not OK.
-	if r := sd.Verify(nil, VerifyOptions{}); r.OK || r.Check(CheckContent).Code != "cms-content-unbound" {
+	if r := sd.Verify(nil, VerifyOptions{}); r.OK || r.Check(CheckContent).Code != "cms.content-unbound" {
 		t.Fatalf("unbound attached content: %+v", r.Checks)
 	}
 }

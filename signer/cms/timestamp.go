@@ -198,7 +198,7 @@ func VerifyTimestamp(token, data, digest []byte, extra []*smx509.Certificate) (*
 		for i := range res.Checks {
 			if res.Checks[i].Name == CheckSigner || res.Checks[i].Name == CheckSignature {
 				res.Checks[i].Status = Unknown
-				res.Checks[i].Code = "tsa-cert-missing"
+				res.Checks[i].Code = "tsa.cert-missing"
 				if res.Checks[i].Name == CheckSigner {
 					res.Checks[i].Message = "the TSA certificate is neither in the token nor supplied: " + res.Checks[i].Message
 				}
@@ -207,10 +207,10 @@ func VerifyTimestamp(token, data, digest []byte, extra []*smx509.Certificate) (*
 	}
 	ti.Checks = append(ti.Checks, res.Checks...)
 	if len(sd.SignerInfos) != 1 {
-		ti.add(CheckSigner, Failed, "tsa-signer-count", "a time-stamp token has exactly one signer, this one %d", len(sd.SignerInfos))
+		ti.add(CheckSigner, Failed, "tsa.signer-count", "a time-stamp token has exactly one signer, this one %d", len(sd.SignerInfos))
 	}
 	if res.Check(CheckSigningCert) == nil && res.Signer != nil {
-		ti.add(CheckSigningCert, Failed, "tsa-signing-cert-missing", "the token lacks the ESS signing-certificate attribute RFC 3161/5816 require")
+		ti.add(CheckSigningCert, Failed, "tsa.signing-cert-missing", "the token lacks the ESS signing-certificate attribute RFC 3161/5816 require")
 	}
 	if c := res.Signer; c != nil {
 		has := false
@@ -222,29 +222,29 @@ func VerifyTimestamp(token, data, digest []byte, extra []*smx509.Certificate) (*
 		if has {
 			ti.add(CheckTimestampEKU, OK, "", "%s has extended key usage timeStamping", c.Subject.CommonName)
 		} else {
-			ti.add(CheckTimestampEKU, Failed, "tsa-eku-missing", "TSA certificate %q lacks extended key usage timeStamping", c.Subject.CommonName)
+			ti.add(CheckTimestampEKU, Failed, "tsa.eku-missing", "TSA certificate %q lacks extended key usage timeStamping", c.Subject.CommonName)
 		}
 	}
 	switch {
 	case tst.HashAlgorithm == "":
-		ti.add(CheckImprint, Unknown, "tsa-imprint-alg", "message imprint uses an unsupported hash %s", tst.HashOID)
+		ti.add(CheckImprint, Unknown, "tsa.imprint-alg", "message imprint uses an unsupported hash %s", tst.HashOID)
 	case data != nil:
 		h, err := Sum(tst.HashAlgorithm, data)
 		if err != nil {
-			ti.add(CheckImprint, Unknown, "tsa-imprint-alg", "%v", err)
+			ti.add(CheckImprint, Unknown, "tsa.imprint-alg", "%v", err)
 		} else if bytes.Equal(h, tst.HashedMessage) {
 			ti.add(CheckImprint, OK, "", "%s imprint matches", tst.HashAlgorithm)
 		} else {
-			ti.add(CheckImprint, Failed, "tsa-imprint-mismatch", "the token's %s imprint %x is not the hash of the time-stamped data (%x)", tst.HashAlgorithm, tst.HashedMessage, h)
+			ti.add(CheckImprint, Failed, "tsa.imprint-mismatch", "the token's %s imprint %x is not the hash of the time-stamped data (%x)", tst.HashAlgorithm, tst.HashedMessage, h)
 		}
 	case digest != nil:
 		if bytes.Equal(digest, tst.HashedMessage) {
 			ti.add(CheckImprint, OK, "", "%s imprint matches", tst.HashAlgorithm)
 		} else {
-			ti.add(CheckImprint, Failed, "tsa-imprint-mismatch", "the token's imprint %x differs from the given digest %x", tst.HashedMessage, digest)
+			ti.add(CheckImprint, Failed, "tsa.imprint-mismatch", "the token's imprint %x differs from the given digest %x", tst.HashedMessage, digest)
 		}
 	default:
-		ti.add(CheckImprint, Unknown, "tsa-imprint-unchecked", "no data or digest given to check the imprint against")
+		ti.add(CheckImprint, Unknown, "tsa.imprint-unchecked", "no data or digest given to check the imprint against")
 	}
 	ti.OK = true
 	for _, c := range ti.Checks {
@@ -267,13 +267,13 @@ func (sd *SignedData) checkTimestamp(r *Result, si *SignerInfo, opts VerifyOptio
 		return
 	}
 	if len(v) == 0 {
-		r.add(CheckTimestamp, Failed, "cms-timestamp-empty", "signature-time-stamp attribute has no value")
+		r.add(CheckTimestamp, Failed, "cms.timestamp-empty", "signature-time-stamp attribute has no value")
 		return
 	}
 	extra := append(append([]*smx509.Certificate{}, sd.Certificates...), opts.Certificates...)
 	ti, err := VerifyTimestamp(v[0], si.Signature, nil, extra)
 	if err != nil {
-		r.add(CheckTimestamp, Failed, "cms-timestamp-malformed", "signature-time-stamp: %v", err)
+		r.add(CheckTimestamp, Failed, "cms.timestamp-malformed", "signature-time-stamp: %v", err)
 		return
 	}
 	r.Timestamp = ti
@@ -291,7 +291,7 @@ func (sd *SignedData) checkTimestamp(r *Result, si *SignerInfo, opts VerifyOptio
 			st = Unknown
 		}
 	}
-	r.add(CheckTimestamp, st, "cms-timestamp-invalid", "signature-time-stamp: %v", ti.Err())
+	r.add(CheckTimestamp, st, "cms.timestamp-invalid", "signature-time-stamp: %v", ti.Err())
 }
 
 func tsaName(ti *TimestampInfo) string {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sealdesk/signer/check"
 	"time"
 
 	"github.com/emmansun/gmsm/sm2"
@@ -19,12 +20,12 @@ import (
 )
 
 // Status is the outcome of one check.
-type Status string
+type Status = check.Status
 
 const (
-	OK      Status = "ok"
-	Failed  Status = "failed"
-	Unknown Status = "unknown" // could not be decided (unsupported algorithm, missing input)
+	OK      = check.OK
+	Failed  = check.Failed
+	Unknown = check.Unknown // could not be decided (unsupported algorithm, missing input, no answer)
 )
 
 // Check names, stable for callers and reports.
@@ -38,7 +39,7 @@ const (
 	CheckSigningTime     = "signing-time"
 	CheckTimestamp       = "signature-timestamp"
 	CheckPAdES           = "pades-profile"
-	CheckTimestampEKU    = "tsa-certificate"
+	CheckTimestampEKU    = "tsa.certificate"
 	CheckTimestampFormat = "tst-info"
 )
 
@@ -46,7 +47,7 @@ const (
 type Check struct {
 	Name    string `json:"name"`
 	Status  Status `json:"status"`
-	Code    string `json:"code,omitempty"` // stable machine code of a failure, e.g. "cms-digest-mismatch"
+	Code    string `json:"code,omitempty"` // stable machine code of a failure, e.g. "cms.digest-mismatch"
 	Message string `json:"message,omitempty"`
 }
 
@@ -132,7 +133,7 @@ func (sd *SignedData) Verify(contentDigest []byte, opts VerifyOptions) *Result {
 		}
 	}()
 	if opts.SignerIndex < 0 || opts.SignerIndex >= len(sd.SignerInfos) {
-		r.add(CheckSigner, Failed, "cms-no-signer", "SignedData has %d signer(s), no signer #%d", len(sd.SignerInfos), opts.SignerIndex)
+		r.add(CheckSigner, Failed, "cms.no-signer", "SignedData has %d signer(s), no signer #%d", len(sd.SignerInfos), opts.SignerIndex)
 		return r
 	}
 	si := &sd.SignerInfos[opts.SignerIndex]
@@ -140,7 +141,7 @@ func (sd *SignedData) Verify(contentDigest []byte, opts VerifyOptions) *Result {
 	// Signer certificate.
 	cert := sd.findSigner(si, opts.Certificates)
 	if cert == nil {
-		r.add(CheckSigner, Failed, "cms-signer-cert-missing", "the signer certificate (%s) is not in the SignedData", si.describeSID())
+		r.add(CheckSigner, Failed, "cms.signer-cert-missing", "the signer certificate (%s) is not in the SignedData", si.describeSID())
 	} else {
 		r.Signer = cert
 		r.add(CheckSigner, OK, "", "%s", cert.Subject.String())
@@ -149,7 +150,7 @@ func (sd *SignedData) Verify(contentDigest []byte, opts VerifyOptions) *Result {
 	// Digest algorithm.
 	d, err := DigestByOID(si.DigestAlgorithm.Algorithm)
 	if err != nil {
-		r.add(CheckMessageDigest, Unknown, "cms-digest-unsupported", "%v", err)
+		r.add(CheckMessageDigest, Unknown, "cms.digest-unsupported", "%v", err)
 	}
 	r.Digest = d
 
@@ -157,9 +158,9 @@ func (sd *SignedData) Verify(contentDigest []byte, opts VerifyOptions) *Result {
 	if opts.ExpectContent != nil {
 		switch {
 		case sd.EContent == nil:
-			r.add(CheckContent, Failed, "cms-content-missing", "no encapsulated content, but one was expected")
+			r.add(CheckContent, Failed, "cms.content-missing", "no encapsulated content, but one was expected")
 		case !bytes.Equal(sd.EContent, opts.ExpectContent):
-			r.add(CheckContent, Failed, "cms-content-mismatch", "encapsulated content %x differs from the expected %x", trunc(sd.EContent), trunc(opts.ExpectContent))
+			r.add(CheckContent, Failed, "cms.content-mismatch", "encapsulated content %x differs from the expected %x", trunc(sd.EContent), trunc(opts.ExpectContent))
 		default:
 			r.add(CheckContent, OK, "", "encapsulated content matches (%d bytes)", len(sd.EContent))
 		}
@@ -168,11 +169,11 @@ func (sd *SignedData) Verify(contentDigest []byte, opts VerifyOptions) *Result {
 		own, _ := Sum(d, sd.EContent)
 		switch {
 		case contentDigest != nil && !bytes.Equal(own, contentDigest):
-			r.add(CheckContent, Failed, "cms-content-mismatch", "digest of the encapsulated content differs from the caller's digest")
+			r.add(CheckContent, Failed, "cms.content-mismatch", "digest of the encapsulated content differs from the caller's digest")
 		case contentDigest == nil && opts.ExpectContent == nil:
 			// A valid signature over content nobody compared with the document proves
 			// nothing about the document: fail closed.
-			r.add(CheckContent, Unknown, "cms-content-unbound", "attached content (%d bytes) was not compared with anything (pass ExpectContent or its digest)", len(sd.EContent))
+			r.add(CheckContent, Unknown, "cms.content-unbound", "attached content (%d bytes) was not compared with anything (pass ExpectContent or its digest)", len(sd.EContent))
 		}
 		contentDigest = own
 	}
@@ -180,7 +181,7 @@ func (sd *SignedData) Verify(contentDigest []byte, opts VerifyOptions) *Result {
 		contentDigest, _ = Sum(d, opts.Content)
 	}
 	if d != "" && contentDigest == nil {
-		r.add(CheckMessageDigest, Unknown, "cms-no-content", "detached signature and no content digest given")
+		r.add(CheckMessageDigest, Unknown, "cms.no-content", "detached signature and no content digest given")
 	}
 	content := sd.EContent
 	if content == nil {
@@ -195,7 +196,7 @@ func (sd *SignedData) Verify(contentDigest []byte, opts VerifyOptions) *Result {
 		sd.checkAttributes(r, si, d, contentDigest, cert, opts)
 	} else {
 		if opts.PAdES {
-			r.add(CheckPAdES, Failed, "pades-no-signed-attrs", "PAdES requires signed attributes")
+			r.add(CheckPAdES, Failed, "cms.pades-no-signed-attrs", "PAdES requires signed attributes")
 		}
 		signedMsg = content
 		msgDigest = contentDigest
@@ -274,16 +275,16 @@ func (sd *SignedData) checkAttributes(r *Result, si *SignerInfo, d signer.Digest
 			}
 		}
 		if n > 1 {
-			r.add(CheckSignature, Failed, "cms-attr-repeated", "signed attribute %s occurs more than once or with several values", oid)
+			r.add(CheckSignature, Failed, "cms.attr-repeated", "signed attribute %s occurs more than once or with several values", oid)
 		}
 	}
 	// content-type.
 	if v, ok := si.Attr(OIDAttrContentType); !ok {
-		r.add(CheckContentType, Failed, "cms-content-type-missing", "signed attributes lack content-type (RFC 5652 §5.3)")
+		r.add(CheckContentType, Failed, "cms.content-type-missing", "signed attributes lack content-type (RFC 5652 §5.3)")
 	} else {
 		var ct asn1.ObjectIdentifier
 		if rest, err := asn1.Unmarshal(v[0], &ct); err != nil || len(rest) > 0 {
-			r.add(CheckContentType, Failed, "cms-content-type-malformed", "content-type attribute is not an OBJECT IDENTIFIER")
+			r.add(CheckContentType, Failed, "cms.content-type-malformed", "content-type attribute is not an OBJECT IDENTIFIER")
 		} else if ct.Equal(sd.EContentType) {
 			r.add(CheckContentType, OK, "", "%s", ct)
 		} else if isDataOID(ct) && isDataOID(sd.EContentType) {
@@ -291,21 +292,21 @@ func (sd *SignedData) checkAttributes(r *Result, si *SignerInfo, d signer.Digest
 			// the attribute and id-data in encapContentInfo: both mean "data".
 			r.add(CheckContentType, OK, "", "%s (encapContentInfo says %s; both are data)", ct, sd.EContentType)
 		} else {
-			r.add(CheckContentType, Failed, "cms-content-type-mismatch", "content-type attribute %s differs from encapContentInfo %s", ct, sd.EContentType)
+			r.add(CheckContentType, Failed, "cms.content-type-mismatch", "content-type attribute %s differs from encapContentInfo %s", ct, sd.EContentType)
 		}
 	}
 	// message-digest.
 	if v, ok := si.Attr(OIDAttrMessageDigest); !ok {
-		r.add(CheckMessageDigest, Failed, "cms-message-digest-missing", "signed attributes lack message-digest")
+		r.add(CheckMessageDigest, Failed, "cms.message-digest-missing", "signed attributes lack message-digest")
 	} else {
 		var md []byte
 		if rest, err := asn1.Unmarshal(v[0], &md); err != nil || len(rest) > 0 {
-			r.add(CheckMessageDigest, Failed, "cms-message-digest-malformed", "message-digest attribute is not an OCTET STRING")
+			r.add(CheckMessageDigest, Failed, "cms.message-digest-malformed", "message-digest attribute is not an OCTET STRING")
 		} else if contentDigest != nil {
 			if bytes.Equal(md, contentDigest) {
 				r.add(CheckMessageDigest, OK, "", "%s %x", d, md)
 			} else {
-				r.add(CheckMessageDigest, Failed, "cms-digest-mismatch", "the content's %s digest %x differs from the signed message-digest %x", d, contentDigest, md)
+				r.add(CheckMessageDigest, Failed, "cms.digest-mismatch", "the content's %s digest %x differs from the signed message-digest %x", d, contentDigest, md)
 			}
 		}
 	}
@@ -313,7 +314,7 @@ func (sd *SignedData) checkAttributes(r *Result, si *SignerInfo, d signer.Digest
 	if v, ok := si.Attr(OIDAttrSigningTime); ok {
 		t, err := parseTime(v[0])
 		if err != nil {
-			r.add(CheckSigningTime, Failed, "cms-signing-time-malformed", "signing-time: %v", err)
+			r.add(CheckSigningTime, Failed, "cms.signing-time-malformed", "signing-time: %v", err)
 		} else {
 			r.SigningTime = t
 		}
@@ -340,7 +341,7 @@ func checkESS(r *Result, der []byte, cert *smx509.Certificate, v2 bool) {
 	in := cryptobyte.String(der)
 	var sc, certs, id cryptobyte.String
 	if !in.ReadASN1(&sc, casn1.SEQUENCE) || !sc.ReadASN1(&certs, casn1.SEQUENCE) || !certs.ReadASN1(&id, casn1.SEQUENCE) {
-		fail("cms-signing-cert-malformed", "signing-certificate attribute is malformed")
+		fail("cms.signing-cert-malformed", "signing-certificate attribute is malformed")
 		return
 	}
 	d := SHA1
@@ -349,23 +350,23 @@ func checkESS(r *Result, der []byte, cert *smx509.Certificate, v2 bool) {
 		if id.PeekASN1Tag(casn1.SEQUENCE) {
 			a, err := readAlgID(&id, "ESSCertIDv2.hashAlgorithm")
 			if err != nil {
-				fail("cms-signing-cert-malformed", "%v", err)
+				fail("cms.signing-cert-malformed", "%v", err)
 				return
 			}
 			if d, err = DigestByOID(a.Algorithm); err != nil {
-				r.add(CheckSigningCert, Unknown, "cms-signing-cert-digest", "%v", err)
+				r.add(CheckSigningCert, Unknown, "cms.signing-cert-digest", "%v", err)
 				return
 			}
 		}
 	}
 	var h cryptobyte.String
 	if !id.ReadASN1(&h, casn1.OCTET_STRING) {
-		fail("cms-signing-cert-malformed", "ESSCertID certHash is not an OCTET STRING")
+		fail("cms.signing-cert-malformed", "ESSCertID certHash is not an OCTET STRING")
 		return
 	}
 	want, _ := Sum(d, cert.Raw)
 	if !bytes.Equal(h, want) {
-		fail("cms-signing-cert-mismatch", "signing-certificate names a different certificate (%s hash %x, signer's is %x)", d, []byte(h), want)
+		fail("cms.signing-cert-mismatch", "signing-certificate names a different certificate (%s hash %x, signer's is %x)", d, []byte(h), want)
 		return
 	}
 	if id.PeekASN1Tag(casn1.SEQUENCE) {
@@ -373,7 +374,7 @@ func checkESS(r *Result, der []byte, cert *smx509.Certificate, v2 bool) {
 		serial := new(big.Int)
 		if id.ReadASN1(&is, casn1.SEQUENCE) && is.ReadASN1(&names, casn1.SEQUENCE) && readSerial(&is, serial) {
 			if serial.Cmp(cert.SerialNumber) != 0 {
-				fail("cms-signing-cert-mismatch", "signing-certificate issuerSerial serial %x differs from the signer's %x", serial, cert.SerialNumber)
+				fail("cms.signing-cert-mismatch", "signing-certificate issuerSerial serial %x differs from the signer's %x", serial, cert.SerialNumber)
 				return
 			}
 		}
@@ -416,7 +417,7 @@ func (sd *SignedData) checkPAdES(r *Result, si *SignerInfo) {
 		bad = append(bad, "signing-certificate-v2 attribute missing")
 	}
 	if len(bad) > 0 {
-		r.add(CheckPAdES, Failed, "pades-profile", "not ETSI.CAdES.detached B-B: %s", joinStrings(bad))
+		r.add(CheckPAdES, Failed, "cms.pades-profile", "not ETSI.CAdES.detached B-B: %s", joinStrings(bad))
 		return
 	}
 	if sd.Style() == GM {
@@ -443,7 +444,7 @@ func joinStrings(s []string) string {
 // RSA/ECDSA, over msgDigest).
 func (sd *SignedData) checkSignature(r *Result, si *SignerInfo, d signer.DigestAlgorithm, cert *smx509.Certificate, msg, msgDigest []byte) {
 	if cert == nil {
-		r.add(CheckSignature, Unknown, "cms-signer-cert-missing", "no signer certificate to check the signature with")
+		r.add(CheckSignature, Unknown, "cms.signer-cert-missing", "no signer certificate to check the signature with")
 		return
 	}
 	var err error
@@ -452,17 +453,17 @@ func (sd *SignedData) checkSignature(r *Result, si *SignerInfo, d signer.DigestA
 		sigDigest = d
 	}
 	unknown := func(format string, args ...any) {
-		r.add(CheckSignature, Unknown, "cms-sigalg-unsupported", format, args...)
+		r.add(CheckSignature, Unknown, "cms.sigalg-unsupported", format, args...)
 	}
 	bad := func(format string, args ...any) {
-		r.add(CheckSignature, Failed, "cms-signature-invalid", format, args...)
+		r.add(CheckSignature, Failed, "cms.signature-invalid", format, args...)
 	}
 	hashMsg := func(alg signer.DigestAlgorithm) ([]byte, bool) {
 		if msg == nil {
 			if msgDigest != nil && alg == d {
 				return msgDigest, true
 			}
-			r.add(CheckSignature, Unknown, "cms-no-content", "the signature covers the content itself, which was not given")
+			r.add(CheckSignature, Unknown, "cms.no-content", "the signature covers the content itself, which was not given")
 			return nil, false
 		}
 		h, err := Sum(alg, msg)
@@ -478,7 +479,7 @@ func (sd *SignedData) checkSignature(r *Result, si *SignerInfo, d signer.DigestA
 		case sigRSA:
 			r.SignatureAlgorithm = "rsa-pkcs1v15"
 			if p := si.SignatureAlgorithm.Parameters; p != nil && !bytes.Equal(p, []byte{5, 0}) {
-				r.add(CheckSignature, Failed, "cms-sigalg-params", "PKCS#1 v1.5 signature algorithm has parameters %x (only NULL or none are defined)", p)
+				r.add(CheckSignature, Failed, "cms.sigalg-params", "PKCS#1 v1.5 signature algorithm has parameters %x (only NULL or none are defined)", p)
 				return
 			}
 			h := cryptoHash(sigDigest)
@@ -508,7 +509,7 @@ func (sd *SignedData) checkSignature(r *Result, si *SignerInfo, d signer.DigestA
 			r.SignatureAlgorithm = "rsa-pss"
 			pd, salt, err := parsePSSParams(si.SignatureAlgorithm.Parameters)
 			if err != nil {
-				r.add(CheckSignature, Failed, "cms-pss-params", "RSASSA-PSS parameters: %v", err)
+				r.add(CheckSignature, Failed, "cms.pss-params", "RSASSA-PSS parameters: %v", err)
 				return
 			}
 			h := cryptoHash(pd)
@@ -531,7 +532,7 @@ func (sd *SignedData) checkSignature(r *Result, si *SignerInfo, d signer.DigestA
 			}
 			r.add(CheckSignature, OK, "", "RSA-%d PSS with %s", pub.N.BitLen(), pd)
 		default:
-			r.add(CheckSignature, Failed, "cms-sigalg-key-mismatch", "signature algorithm %s does not fit the signer's RSA key", si.SignatureAlgorithm.Algorithm)
+			r.add(CheckSignature, Failed, "cms.sigalg-key-mismatch", "signature algorithm %s does not fit the signer's RSA key", si.SignatureAlgorithm.Algorithm)
 		}
 	case *ecdsa.PublicKey:
 		isSM2 := pub.Curve == sm2.P256()
@@ -544,7 +545,7 @@ func (sd *SignedData) checkSignature(r *Result, si *SignerInfo, d signer.DigestA
 		if isSM2 {
 			r.SignatureAlgorithm = "sm2"
 			if kind != sigSM2 && kind != sigECAny {
-				r.add(CheckSignature, Failed, "cms-sigalg-key-mismatch", "signature algorithm %s does not fit the signer's SM2 key", si.SignatureAlgorithm.Algorithm)
+				r.add(CheckSignature, Failed, "cms.sigalg-key-mismatch", "signature algorithm %s does not fit the signer's SM2 key", si.SignatureAlgorithm.Algorithm)
 				return
 			}
 			if sigDigest != signer.SM3 {
@@ -552,7 +553,7 @@ func (sd *SignedData) checkSignature(r *Result, si *SignerInfo, d signer.DigestA
 				return
 			}
 			if msg == nil {
-				r.add(CheckSignature, Unknown, "cms-no-content", "SM2 without signed attributes covers SM3(Z‖content); pass the content")
+				r.add(CheckSignature, Unknown, "cms.no-content", "SM2 without signed attributes covers SM3(Z‖content); pass the content")
 				return
 			}
 			if !sm2.VerifyASN1WithSM2(pub, signer.SM2DefaultUID, msg, sig) {
@@ -569,7 +570,7 @@ func (sd *SignedData) checkSignature(r *Result, si *SignerInfo, d signer.DigestA
 		}
 		r.SignatureAlgorithm = "ecdsa"
 		if kind != sigECDSA && kind != sigECAny {
-			r.add(CheckSignature, Failed, "cms-sigalg-key-mismatch", "signature algorithm %s does not fit the signer's ECDSA key", si.SignatureAlgorithm.Algorithm)
+			r.add(CheckSignature, Failed, "cms.sigalg-key-mismatch", "signature algorithm %s does not fit the signer's ECDSA key", si.SignatureAlgorithm.Algorithm)
 			return
 		}
 		dg, ok := hashMsg(sigDigest)
@@ -652,28 +653,37 @@ func checkAlgorithmProtection(r *Result, der []byte, si *SignerInfo) {
 	in := cryptobyte.String(der)
 	var seq cryptobyte.String
 	if !in.ReadASN1(&seq, casn1.SEQUENCE) {
-		r.add(CheckAlgorithmProtection, Failed, "cms-algprot-malformed", "CMSAlgorithmProtection is not a SEQUENCE")
+		r.add(CheckAlgorithmProtection, Failed, "cms.algprot-malformed", "CMSAlgorithmProtection is not a SEQUENCE")
 		return
 	}
 	d, err := readAlgID(&seq, "CMSAlgorithmProtection.digestAlgorithm")
 	if err != nil {
-		r.add(CheckAlgorithmProtection, Failed, "cms-algprot-malformed", "%v", err)
+		r.add(CheckAlgorithmProtection, Failed, "cms.algprot-malformed", "%v", err)
 		return
 	}
 	var sigSeq cryptobyte.String
 	if !seq.ReadASN1(&sigSeq, casn1.Tag(1).Constructed().ContextSpecific()) {
-		r.add(CheckAlgorithmProtection, Failed, "cms-algprot-malformed", "CMSAlgorithmProtection lacks [1] signatureAlgorithm")
+		r.add(CheckAlgorithmProtection, Failed, "cms.algprot-malformed", "CMSAlgorithmProtection lacks [1] signatureAlgorithm")
 		return
 	}
 	var sigOID asn1.ObjectIdentifier
 	if !sigSeq.ReadASN1ObjectIdentifier(&sigOID) {
-		r.add(CheckAlgorithmProtection, Failed, "cms-algprot-malformed", "malformed [1] signatureAlgorithm")
+		r.add(CheckAlgorithmProtection, Failed, "cms.algprot-malformed", "malformed [1] signatureAlgorithm")
 		return
 	}
 	if !d.Algorithm.Equal(si.DigestAlgorithm.Algorithm) || !sigOID.Equal(si.SignatureAlgorithm.Algorithm) {
-		r.add(CheckAlgorithmProtection, Failed, "cms-algprot-mismatch", "signed algorithms %s/%s differ from the SignerInfo's %s/%s",
+		r.add(CheckAlgorithmProtection, Failed, "cms.algprot-mismatch", "signed algorithms %s/%s differ from the SignerInfo's %s/%s",
 			d.Algorithm, sigOID, si.DigestAlgorithm.Algorithm, si.SignatureAlgorithm.Algorithm)
 		return
 	}
 	r.add(CheckAlgorithmProtection, OK, "", "%s with %s", d.Algorithm, sigOID)
+}
+
+// ProblemCode is the code a report gives a check that did not pass: its own code, or
+// "cms." and the check's name when the check carries none.
+func (c Check) ProblemCode() string {
+	if c.Code != "" {
+		return c.Code
+	}
+	return "cms." + c.Name
 }

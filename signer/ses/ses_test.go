@@ -166,7 +166,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 			// A different content must fail the data-hash check only.
 			r = VerifySignature(context.Background(), sig, VerifyOptions{Content: []byte("other")})
-			if c := r.Get(CheckDataHash); c.Status != Failed || c.Code != "data-hash-mismatch" {
+			if c := r.Get(CheckDataHash); c.Status != Failed || c.Code != "ses.data-hash-mismatch" {
 				t.Fatalf("data hash check on other content: %+v", c)
 			}
 			if r.Get(CheckSignatureValue).Status != OK {
@@ -246,11 +246,11 @@ func TestSealChecks(t *testing.T) {
 	}
 	seal, _ := ParseSeal(sealDER)
 	r := VerifySeal(seal, time.Now().AddDate(2, 0, 0))
-	if c := r.Get(CheckSealValidity); c.Status != Failed || c.Code != "seal-expired" {
+	if c := r.Get(CheckSealValidity); c.Status != Failed || c.Code != "ses.seal-expired" {
 		t.Fatalf("expired seal: %+v", c)
 	}
 	r = VerifySeal(seal, time.Now().AddDate(0, 0, -2))
-	if c := r.Get(CheckSealValidity); c.Status != Failed || c.Code != "seal-not-yet-valid" {
+	if c := r.Get(CheckSealValidity); c.Status != Failed || c.Code != "ses.seal-not-yet-valid" {
 		t.Fatalf("not yet valid seal: %+v", c)
 	}
 	// A seal that does not bind the signer cannot be used to sign.
@@ -301,7 +301,7 @@ func TestRawRS(t *testing.T) {
 	}
 	sig.Value = derToRaw(t, sig.Value)
 	r := VerifySignature(context.Background(), sig, VerifyOptions{Content: []byte("x")})
-	if c := r.Get(CheckSignatureValue); c.Status != OK || c.Code != "raw-rs-variant" {
+	if c := r.Get(CheckSignatureValue); c.Status != OK || c.Code != "ses.raw-rs-variant" {
 		t.Fatalf("raw r‖s: %+v", c)
 	}
 }

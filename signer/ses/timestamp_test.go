@@ -57,7 +57,7 @@ func TestTimeStamp(t *testing.T) {
 	}
 	other.TimeStamp = sig.TimeStamp
 	r = VerifySignature(context.Background(), other, VerifyOptions{Content: content})
-	if c := r.Get(CheckTimeStamp); c == nil || c.Status != Failed || c.Code != "timestamp-invalid" {
+	if c := r.Get(CheckTimeStamp); c == nil || c.Status != Failed || c.Code != "ses.timestamp-invalid" {
 		t.Fatalf("foreign timestamp: %+v", c)
 	}
 	if r.TimeSource != "claimed" {

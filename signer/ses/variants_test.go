@@ -50,7 +50,7 @@ func TestVariants(t *testing.T) {
 		{name: "extdatas-untagged", ext: "untagged"},
 		{name: "extdatas-explicit", ext: "explicit"},
 		{name: "extdatas-implicit", ext: "implicit"},
-		{name: "raw-rs", rawRS: true, wantCode: "raw-rs-variant"},
+		{name: "raw-rs", rawRS: true, wantCode: "ses.raw-rs-variant"},
 	} {
 		t.Run(v.name, func(t *testing.T) {
 			var tbs cryptobyte.Builder

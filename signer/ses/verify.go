@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509/pkix"
 	"fmt"
+	"sealdesk/signer/check"
 	"time"
 
 	"github.com/emmansun/gmsm/sm2"
@@ -19,12 +20,12 @@ import (
 )
 
 // Status is the outcome of one check.
-type Status string
+type Status = check.Status
 
 const (
-	OK      Status = "ok"
-	Failed  Status = "failed"
-	Unknown Status = "unknown"
+	OK      = check.OK
+	Failed  = check.Failed
+	Unknown = check.Unknown // could not be decided (unsupported algorithm, missing input, no answer)
 )
 
 // Check names: one fact each. They are stable (reports and tests key on them).
@@ -65,7 +66,12 @@ type Result struct {
 	TimeSource string    `json:"timeSource,omitempty"`
 }
 
+// add records a check. Codes are given without the "ses." area prefix that every SES code
+// carries in reports (docs/CLI.md); it is added here, in one place.
 func (r *Result) add(name string, st Status, code, format string, args ...any) {
+	if code != "" {
+		code = "ses." + code
+	}
 	r.Checks = append(r.Checks, Check{Name: name, Status: st, Code: code, Message: fmt.Sprintf(format, args...)})
 }
 
@@ -98,6 +104,37 @@ func verdict(cs []Check, keep func(string) bool) Status {
 	return st
 }
 
+// Report fills the SES part of a signature report — the one mapping of an SES result to a
+// report, for PDF (pdf-ses) and OFD (ofd-ses4, ofd-ses1) alike: a problem for every check that
+// did not pass (same code, same message), the seal (SealReport, which counts whether the seal
+// binds the signer), the signer, the signing time and its source. It returns the integrity of
+// the signed value: failed when the signature value, the data hash or the version check failed
+// with a red code (document.Codes), unknown when one could not be checked, else ok; the format
+// combines it with what it checks itself (references, byte ranges).
+func (r *Result) Report(sr *document.SignatureReport) document.Status {
+	sr.Problems = append(sr.Problems, r.Problems()...)
+	sr.Seal = r.SealReport()
+	sr.SetSigner(r.SignerCert)
+	if !r.SignedAt.IsZero() {
+		sr.SignedAt = r.SignedAt.UTC().Format(time.RFC3339)
+		sr.TimeSource = r.TimeSource
+	}
+	integrity := OK
+	for _, name := range []string{CheckSignerCert, CheckSignatureValue, CheckDataHash, CheckSignatureVersion} {
+		c := r.Get(name)
+		switch {
+		case c == nil && name != CheckSignatureVersion:
+			integrity = check.WorseStatus(integrity, Unknown)
+		case c == nil || c.Status == OK:
+		case c.Status == Failed && document.LevelOf(c.Code) == document.IndicationInvalid:
+			integrity = Failed
+		default:
+			integrity = check.WorseStatus(integrity, Unknown)
+		}
+	}
+	return integrity
+}
+
 // Problems lists the checks that did not pass, as document.Problem values.
 func (r *Result) Problems() []document.Problem {
 	var out []document.Problem
@@ -127,8 +164,10 @@ func (r *Result) SealReport() *document.SealReport {
 	if r.MakerCert != nil {
 		rep.Maker = subjectName(r.MakerCert.Subject)
 	}
-	isSeal := func(n string) bool { return len(n) > 5 && n[:5] == "seal." }
-	rep.Checks = string(verdict(r.Checks, isSeal))
+	// The seal's verdict includes whether it binds this signer: a seal that does not name the
+	// signer does not authorise the signature, whoever made the seal.
+	isSeal := func(n string) bool { return len(n) > 5 && n[:5] == "seal." || n == CheckSignerInSeal }
+	rep.Checks = verdict(r.Checks, isSeal)
 	for _, c := range r.Checks {
 		if isSeal(c.Name) && c.Status != OK {
 			rep.Problems = append(rep.Problems, c.Code+": "+c.Message)
@@ -156,11 +195,14 @@ func VerifySeal(s *Seal, at time.Time) *Result {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	r.verifySeal(at, "time of use")
+	r.verifySeal(at, "time of use", true)
 	return r
 }
 
-func (r *Result) verifySeal(at time.Time, what string) {
+// verifySeal checks the seal at time at. proven says at is established (a time-stamp, or the
+// time of use itself); a merely claimed signing time outside a validity window proves nothing
+// either way, so it makes the check unknown rather than failed.
+func (r *Result) verifySeal(at time.Time, what string, proven bool) {
 	s := r.Seal
 	// Format: header says what the structure is.
 	hv := s.Info.Header.Version
@@ -222,6 +264,8 @@ func (r *Result) verifySeal(at time.Time, what string) {
 		r.add(CheckSealValidity, Unknown, "signing-time-unknown", "no usable signing time to compare with the seal validity %s … %s", day(p.ValidStart), day(p.ValidEnd))
 	case p.ValidEnd.Before(p.ValidStart):
 		r.add(CheckSealValidity, Failed, "seal-validity-inverted", "validEnd %s is before validStart %s", day(p.ValidEnd), day(p.ValidStart))
+	case (at.Before(p.ValidStart) || at.After(p.ValidEnd)) && !proven:
+		r.add(CheckSealValidity, Unknown, "seal-validity-unproven", "seal valid %s … %s, but the %s is %s and no time-stamp proves when it was signed", stamp(p.ValidStart), stamp(p.ValidEnd), what, stamp(at))
 	case at.Before(p.ValidStart):
 		r.add(CheckSealValidity, Failed, "seal-not-yet-valid", "seal valid from %s, %s is %s", stamp(p.ValidStart), what, stamp(at))
 	case at.After(p.ValidEnd):
@@ -347,7 +391,7 @@ func VerifySignature(ctx context.Context, sig *Signature, opts VerifyOptions) *R
 	if r.TimeSource == "timestamp" {
 		what = "signing time (timestamp)"
 	}
-	r.verifySeal(r.SignedAt, what)
+	r.verifySeal(r.SignedAt, what, r.TimeSource == "timestamp")
 
 	// Signer certificate validity at the signing time.
 	switch {
@@ -355,6 +399,9 @@ func VerifySignature(ctx context.Context, sig *Signature, opts VerifyOptions) *R
 		r.add(CheckSignerValidity, Failed, "signer-cert-malformed", "no usable signer certificate")
 	case r.SignedAt.IsZero():
 		r.add(CheckSignerValidity, Unknown, "signing-time-unknown", "timeInfo %q is not a recognisable time", sig.TBS.TimeText)
+	case (r.SignedAt.Before(sc.NotBefore) || r.SignedAt.After(sc.NotAfter)) && r.TimeSource != "timestamp":
+		r.add(CheckSignerValidity, Unknown, "signer-cert-validity-unproven",
+			"signer certificate %q valid %s … %s, but the %s is %s and no time-stamp proves when it was signed", subjectName(sc.Subject), stamp(sc.NotBefore), stamp(sc.NotAfter), what, stamp(r.SignedAt))
 	case r.SignedAt.Before(sc.NotBefore) || r.SignedAt.After(sc.NotAfter):
 		r.add(CheckSignerValidity, Failed, "signer-cert-not-valid-at-signing",
 			"signer certificate %q valid %s … %s, %s %s", subjectName(sc.Subject), stamp(sc.NotBefore), stamp(sc.NotAfter), what, stamp(r.SignedAt))

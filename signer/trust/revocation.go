@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sealdesk/signer/check"
 	"strings"
 	"sync"
 	"time"
@@ -45,7 +46,7 @@ func (v *Verifier) checkRevocation(ctx context.Context, r *Result, req Request, 
 			issuer = v.findIssuer(c, req.Intermediates)
 		}
 		if issuer == nil {
-			r.Revocation = worse(r.Revocation, Unknown)
+			r.Revocation = check.WorseStatus(r.Revocation, Unknown)
 			r.problem(CodeRevocationNoInfo, "issuer of %q unknown: its revocation status cannot be checked", name(c))
 			continue
 		}
@@ -56,29 +57,25 @@ func (v *Verifier) checkRevocation(ctx context.Context, r *Result, req Request, 
 		switch rv.status {
 		case OK:
 		case Failed:
-			if req.AtProven && rv.revokedAt.After(r.At) {
-				// Proven signing before the revocation: the signature stays valid.
-				r.problem(CodeRevoked, "%q was revoked at %s (reason %d), after the proven signing time %s", name(c), stamp(rv.revokedAt), rv.reason, stamp(r.At))
+			if rv.revokedAt.After(r.At) {
+				if req.AtProven {
+					// Proven signing before the revocation: the signature stays valid.
+					r.problem(CodeRevokedLater, "%q was revoked at %s (reason %d), after the proven signing time %s", name(c), stamp(rv.revokedAt), rv.reason, stamp(r.At))
+					continue
+				}
+				// Only the signer's word says it was signed before: not proven either way.
+				r.Revocation = check.WorseStatus(r.Revocation, Unknown)
+				r.problem(CodeRevokedUnproven, "%q was revoked at %s (reason %d), after the claimed signing time %s; no time-stamp proves the signature is older", name(c), stamp(rv.revokedAt), rv.reason, stamp(r.At))
 				continue
 			}
 			r.Revocation = Failed
 			r.problem(CodeRevoked, "%q is revoked since %s (reason %d, via %s)", name(c), stamp(rv.revokedAt), rv.reason, rv.via)
 		default:
-			r.Revocation = worse(r.Revocation, Unknown)
+			r.Revocation = check.WorseStatus(r.Revocation, Unknown)
 			r.problem(rv.code, "%q: %s", name(c), rv.msg)
 		}
 	}
 	r.RevocationVia = strings.Join(dedupe(vias), "+")
-}
-
-func worse(a, b Status) Status {
-	if a == Failed || b == Failed {
-		return Failed
-	}
-	if a == Unknown || b == Unknown {
-		return Unknown
-	}
-	return OK
 }
 
 func dedupe(s []string) []string {

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sealdesk/signer/check"
 	"strings"
 	"time"
 
@@ -24,22 +25,34 @@ import (
 )
 
 // Status is the outcome of one aspect of the check.
-type Status string
+type Status = check.Status
 
 const (
-	OK      Status = "ok"
-	Failed  Status = "failed"
-	Unknown Status = "unknown"
+	OK      = check.OK
+	Failed  = check.Failed
+	Unknown = check.Unknown // could not be decided (unsupported algorithm, missing input, no answer)
 )
 
 // Problem codes.
 const (
-	CodeNoRoots          = "trust.no-roots" // no trust anchors configured
-	CodeChain            = "trust.chain"    // no chain to a configured root
-	CodeNotValidAtTime   = "trust.cert-not-valid-at-signing"
-	CodeExpiredNow       = "trust.cert-expired-now"   // informational: valid at signing, not now
-	CodeKeyUsage         = "trust.key-usage"          // not for signing
-	CodeRevoked          = "trust.revoked"            // revoked (before or after the signing time)
+	CodeNoRoots     = "trust.no-roots"      // no trust anchors configured
+	CodeChain       = "trust.chain"         // no chain to a configured root: the issuer is unknown here
+	CodeChainBroken = "trust.chain-invalid" // a path to a configured root exists but is not valid (e.g. a CA not allowed to issue)
+	// CodeNotValidAtTime: a certificate of the path is outside its validity at a signing time
+	// proven by a time-stamp (proven wrong).
+	CodeNotValidAtTime = "trust.cert-not-valid-at-signing"
+	// CodeNotValidAtClaim: outside its validity at the signing time the signature only claims:
+	// without proof of time nothing is proven either way.
+	CodeNotValidAtClaim = "trust.cert-validity-unproven"
+	CodeExpiredNow      = "trust.cert-expired-now" // informational: valid at signing, not now
+	CodeKeyUsage        = "trust.key-usage"        // not for signing
+	CodeRevoked         = "trust.revoked"          // revoked at or before the signing time
+	// CodeRevokedLater: revoked after a signing time proven by a time-stamp (informational).
+	CodeRevokedLater = "trust.revoked-after-signing"
+	// CodeRevokedUnproven: revoked after the claimed signing time, but no time-stamp proves
+	// the signature was made before the revocation.
+	CodeRevokedUnproven  = "trust.revoked-time-unproven"
+	CodeAnchorsUnusable  = "trust.anchors-unusable"   // the configured trust anchors (--trust) cannot be read
 	CodeRevocationOff    = "trust.revocation-offline" // offline and nothing cached
 	CodeRevocationNoInfo = "trust.revocation-no-info" // the certificate names no OCSP responder or CRL
 	CodeRevocationFetch  = "trust.revocation-fetch"   // responder / CRL unreachable or unusable
@@ -47,10 +60,7 @@ const (
 )
 
 // Problem is one finding.
-type Problem struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
+type Problem = check.Problem
 
 // Config configures a Verifier.
 type Config struct {
@@ -72,6 +82,7 @@ type Config struct {
 type Verifier struct {
 	cfg           Config
 	roots         *smx509.CertPool
+	rootCerts     []*smx509.Certificate
 	nRoots        int
 	intermediates []*smx509.Certificate
 	cache         *cache
@@ -87,6 +98,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	for _, c := range roots {
 		v.roots.AddCert(c)
 	}
+	v.rootCerts = roots
 	v.nRoots = len(roots)
 	if v.intermediates, err = ParsePEM(cfg.Intermediates); err != nil {
 		return nil, fmt.Errorf("trust intermediates: %w", err)
@@ -239,10 +251,28 @@ func (v *Verifier) CheckRequest(ctx context.Context, req Request) *Result {
 		chains, err := leaf.Verify(smx509.VerifyOptions{Roots: v.roots, Intermediates: inter, CurrentTime: at,
 			KeyUsages: []smx509.ExtKeyUsage{smx509.ExtKeyUsageAny}})
 		if err != nil {
-			// Distinguish "no path" from "path exists but not valid at that time" for the report:
-			// retry at each certificate's own validity so the reason is precise.
-			r.ChainStatus = Failed
-			r.problem(CodeChain, "no chain from %q to a configured root at %s: %v", name(leaf), stamp(at), err)
+			// "No path to a known issuer" could not be established (amber); a path that exists
+			// but is not valid was proven wrong (red). Validity dates are judged below, at the
+			// signing time, with or without proof of it.
+			var ua smx509.UnknownAuthorityError
+			var ci smx509.CertificateInvalidError
+			switch {
+			case errors.As(err, &ci) && ci.Reason == smx509.Expired:
+				r.ChainStatus = Unknown
+				r.problem(CodeChain, "no chain from %q to a configured root that is valid at %s: %v", name(leaf), stamp(at), err)
+			case errors.As(err, &ua) || !errors.As(err, &ci):
+				if root, top := v.impostor(leaf, req.Intermediates); root != nil {
+					// Issued in the name of a configured root, but not by its key: forged.
+					r.ChainStatus = Failed
+					r.problem(CodeChainBroken, "%q names the trusted root %q as its issuer, but its signature does not verify with that root's key", name(top), name(root))
+					break
+				}
+				r.ChainStatus = Unknown
+				r.problem(CodeChain, "the issuer of %q is not among the configured roots: %v", name(leaf), err)
+			default:
+				r.ChainStatus = Failed
+				r.problem(CodeChainBroken, "the chain from %q to a configured root is not valid: %v", name(leaf), err)
+			}
 		} else {
 			r.ChainStatus = OK
 			r.Chain = chains[0]
@@ -257,8 +287,15 @@ func (v *Verifier) CheckRequest(ctx context.Context, req Request) *Result {
 	r.ValidAtSigning, r.ValidNow = OK, OK
 	for _, c := range path {
 		if at.Before(c.NotBefore) || at.After(c.NotAfter) {
-			r.ValidAtSigning = Failed
-			r.problem(CodeNotValidAtTime, "%q is valid %s … %s, not at the signing time %s", name(c), stamp(c.NotBefore), stamp(c.NotAfter), stamp(at))
+			if req.AtProven {
+				r.ValidAtSigning = Failed
+				r.problem(CodeNotValidAtTime, "%q is valid %s … %s, not at the time-stamped signing time %s", name(c), stamp(c.NotBefore), stamp(c.NotAfter), stamp(at))
+			} else {
+				if r.ValidAtSigning != Failed {
+					r.ValidAtSigning = Unknown
+				}
+				r.problem(CodeNotValidAtClaim, "%q is valid %s … %s, not at the claimed signing time %s (no time-stamp proves when it was signed)", name(c), stamp(c.NotBefore), stamp(c.NotAfter), stamp(at))
+			}
 		}
 		if now.Before(c.NotBefore) || now.After(c.NotAfter) {
 			r.ValidNow = Failed
@@ -282,6 +319,37 @@ func (v *Verifier) CheckRequest(ctx context.Context, req Request) *Result {
 	// Revocation of every certificate below the root.
 	v.checkRevocation(ctx, r, req, path, now)
 	return r
+}
+
+// impostor follows leaf up through the intermediates it verifiably chains to; when the top
+// of that path names a configured root as its issuer (same subject) yet does not verify with
+// that root's key, it returns the root and the top certificate: a chain in the name of a
+// trusted root that the root did not sign (proven wrong, unlike an unknown issuer).
+func (v *Verifier) impostor(leaf *smx509.Certificate, extra []*smx509.Certificate) (root, top *smx509.Certificate) {
+	pool := append(append([]*smx509.Certificate{}, extra...), v.intermediates...)
+	top = leaf
+	for depth := 0; depth < 8; depth++ {
+		next := (*smx509.Certificate)(nil)
+		for _, c := range pool {
+			if c != top && bytes.Equal(c.RawSubject, top.RawIssuer) && top.CheckSignatureFrom(c) == nil {
+				next = c
+				break
+			}
+		}
+		if next == nil {
+			break
+		}
+		top = next
+	}
+	for _, rc := range v.rootCerts {
+		if bytes.Equal(rc.RawSubject, top.RawIssuer) {
+			if top.CheckSignatureFrom(rc) == nil {
+				return nil, nil // signed by the root after all: not an impostor
+			}
+			root = rc
+		}
+	}
+	return root, top
 }
 
 func name(c *smx509.Certificate) string {

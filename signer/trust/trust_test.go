@@ -267,21 +267,32 @@ func TestCheck(t *testing.T) {
 				t.Fatalf("no revocation info: %+v", r)
 			}
 
-			// Wrong root: chain failed. No roots: chain unknown.
+			// A root of the same name but another key: the chain is forged (failed). A root
+			// the chain does not name: the issuer is unknown (chain unknown). No roots: unknown.
 			other := newTestCA(t, alg)
 			vw, _ := NewVerifier(Config{Roots: pki.PEM(other.root.Cert)})
-			if r = vw.Check(ctx, good.Cert, inters, time.Now()); r.ChainStatus != Failed || !hasCode(r, CodeChain) {
-				t.Fatalf("wrong root: %+v", r)
+			if r = vw.Check(ctx, good.Cert, inters, time.Now()); r.ChainStatus != Failed || !hasCode(r, CodeChainBroken) {
+				t.Fatalf("impostor root: %+v", r)
+			}
+			vu, _ := NewVerifier(Config{Roots: pki.PEM(unrelatedRoot(t))})
+			if r = vu.Check(ctx, good.Cert, inters, time.Now()); r.ChainStatus != Unknown || !hasCode(r, CodeChain) || r.TrustVerdict() != Unknown {
+				t.Fatalf("unknown issuer: %+v", r)
 			}
 			vn, _ := NewVerifier(Config{})
 			if r = vn.Check(ctx, good.Cert, inters, time.Now()); r.ChainStatus != Unknown || !hasCode(r, CodeNoRoots) {
 				t.Fatalf("no roots: %+v", r)
 			}
 
-			// Signing time before the certificate existed.
-			r = v.Check(ctx, good.Cert, inters, time.Now().AddDate(-1, 0, 0))
-			if r.ValidAtSigning != Failed || r.ValidNow != OK || r.Status() != Failed {
-				t.Fatalf("signing before notBefore: %+v", r)
+			// Signing time before the certificate existed: proven by a time-stamp, failed;
+			// only claimed, it proves nothing either way (unknown, amber).
+			before := time.Now().AddDate(-1, 0, 0)
+			r = v.CheckRequest(ctx, Request{Leaf: good.Cert, Intermediates: inters, At: before, AtProven: true})
+			if r.ValidAtSigning != Failed || r.ValidNow != OK || r.Status() != Failed || !hasCode(r, CodeNotValidAtTime) {
+				t.Fatalf("proven signing before notBefore: %+v", r)
+			}
+			r = v.Check(ctx, good.Cert, inters, before)
+			if r.ValidAtSigning != Unknown || r.Status() != Unknown || !hasCode(r, CodeNotValidAtClaim) || hasCode(r, CodeNotValidAtTime) {
+				t.Fatalf("claimed signing before notBefore: %+v", r)
 			}
 		})
 	}
@@ -434,4 +445,14 @@ func TestDelegatedResponder(t *testing.T) {
 			t.Fatalf("%s responder without EKU accepted: %+v", alg, r)
 		}
 	}
+}
+
+// unrelatedRoot is a root that issued nothing the tests check (another name, another key):
+// a verifier configured with it knows none of their issuers.
+func unrelatedRoot(t testing.TB) *smx509.Certificate {
+	p, err := pki.New(signer.ECDSA, pki.Template{Kind: pki.Root, CommonName: "Unrelated Root"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Cert
 }

@@ -134,7 +134,7 @@ func TestTamperedToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ch := checkOf(info, cms.CheckTimestampEKU); info.OK || ch == nil || ch.Code != "tsa-eku-missing" {
+	if ch := checkOf(info, cms.CheckTimestampEKU); info.OK || ch == nil || ch.Code != "tsa.eku-missing" {
 		t.Fatalf("non-TSA certificate accepted: %+v", info.Checks)
 	}
 }

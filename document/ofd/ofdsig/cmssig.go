@@ -63,11 +63,7 @@ func (v *verifier) verifyCMS(ctx context.Context, s *sigEntry, value []byte, r *
 	}
 	for _, c := range res.Checks {
 		if c.Status != cms.OK {
-			code := c.Code
-			if code == "" {
-				code = c.Name
-			}
-			r.AddProblem("cms."+code, "signature %s: %s %s: %s", s.id(), c.Name, c.Status, c.Message)
+			r.AddProblem(c.ProblemCode(), "signature %s: %s %s: %s", s.id(), c.Name, c.Status, c.Message)
 		}
 	}
 	out.valueOK = res.OK

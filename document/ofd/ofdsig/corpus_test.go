@@ -84,8 +84,8 @@ var corpusFacts = []fileFacts{
 	{file: "negative/EDGE-dangling-signatures-ref.ofd", codes: []string{CodeSignaturesMissing}},
 
 	// ofdrw/: ofdrw's own output; test certificates expired before some files were made.
-	{file: "ofdrw/ofdrw-ses4-continue.ofd", sigs: []sigFacts{{profile: "ofd-ses4", integrity: "ok", changes: "none", whole: yes, trust: "failed",
-		codes: []string{"ses.signer-cert-not-valid-at-signing", "ses.seal-expired"}}}},
+	{file: "ofdrw/ofdrw-ses4-continue.ofd", sigs: []sigFacts{{profile: "ofd-ses4", integrity: "ok", changes: "none", whole: yes, trust: "unknown",
+		codes: []string{"ses.signer-cert-validity-unproven", "ses.seal-validity-unproven"}}}},
 	{file: "ofdrw/ofdrw-ses4-wholeprotected.ofd", sigs: []sigFacts{{profile: "ofd-ses4", integrity: "ok", changes: "none", whole: yes,
 		okFiles: []string{"/Doc_0/Signs/Signatures.xml"}}}},
 	{file: "ofdrw/ofdrw-ses4-riding-seal.ofd", sigs: []sigFacts{{profile: "ofd-ses4", integrity: "ok", changes: "none", pages: []int{0, 1, 2, 3, 4}}}},
@@ -93,23 +93,23 @@ var corpusFacts = []fileFacts{
 	{file: "ofdrw/ofdrw-sign-raw-sm2.ofd", sigs: []sigFacts{{profile: "ofd-sign-raw", integrity: "unknown", codes: []string{"ofd.sign.cert-needed"}}}},
 
 	// generated/: made with ofdrw's signer in 2026 with certificates that expired in 2022–2023.
-	{file: "generated/ofdrwgen-v1-continue.ofd", sigs: []sigFacts{{profile: "ofd-ses1", integrity: "ok", changes: "none", whole: yes, trust: "failed", pages: []int{0},
-		codes: []string{"ses.signer-cert-not-valid-at-signing", "ses.seal-expired"}}}},
-	{file: "generated/ofdrwgen-v4-continue.ofd", sigs: []sigFacts{{profile: "ofd-ses4", integrity: "ok", changes: "none", whole: yes, trust: "failed",
-		codes: []string{"ses.signer-cert-not-valid-at-signing", "ses.seal-expired"}}}},
-	{file: "generated/ofdrwgen-v4-whole.ofd", sigs: []sigFacts{{profile: "ofd-ses4", integrity: "ok", changes: "none", trust: "failed",
-		codes: []string{"ses.signer-cert-not-valid-at-signing"}}}},
-	{file: "generated/ofdrwgen-v5-continue.ofd", sigs: []sigFacts{{profile: "ofd-ses5", integrity: "ok", changes: "none", trust: "failed",
-		codes: []string{"ses.signer-cert-not-valid-at-signing"}}}},
+	{file: "generated/ofdrwgen-v1-continue.ofd", sigs: []sigFacts{{profile: "ofd-ses1", integrity: "ok", changes: "none", whole: yes, trust: "unknown", pages: []int{0},
+		codes: []string{"ses.signer-cert-validity-unproven", "ses.seal-validity-unproven"}}}},
+	{file: "generated/ofdrwgen-v4-continue.ofd", sigs: []sigFacts{{profile: "ofd-ses4", integrity: "ok", changes: "none", whole: yes, trust: "unknown",
+		codes: []string{"ses.signer-cert-validity-unproven", "ses.seal-validity-unproven"}}}},
+	{file: "generated/ofdrwgen-v4-whole.ofd", sigs: []sigFacts{{profile: "ofd-ses4", integrity: "ok", changes: "none", trust: "unknown",
+		codes: []string{"ses.signer-cert-validity-unproven"}}}},
+	{file: "generated/ofdrwgen-v5-continue.ofd", sigs: []sigFacts{{profile: "ofd-ses5", integrity: "ok", changes: "none", trust: "unknown",
+		codes: []string{"ses.signer-cert-validity-unproven"}}}},
 	{file: "generated/ofdrwgen-v4-then-v1.ofd", sigs: []sigFacts{
-		{profile: "ofd-ses4", integrity: "ok", changes: "allowed", trust: "failed", codes: []string{"ses.signer-cert-not-valid-at-signing"}},
-		{profile: "ofd-ses1", integrity: "ok", changes: "none", trust: "failed", codes: []string{"ses.signer-cert-not-valid-at-signing"}}}},
-	{file: "generated/ofdrwgen-sign-gbt35275.ofd", sigs: []sigFacts{{profile: "ofd-sign-gbt35275", integrity: "ok", changes: "none", trust: "failed",
-		codes: []string{"trust.cert-not-valid-at-signing"}}}},
-	{file: "generated/ofdrwgen-sign-gbt35275-pkcs9.ofd", sigs: []sigFacts{{profile: "ofd-sign-gbt35275", integrity: "ok", changes: "none", trust: "failed",
-		codes: []string{"trust.cert-not-valid-at-signing"}}}},
-	{file: "generated/ofdrwgen-sign-raw.ofd", withCert: true, sigs: []sigFacts{{profile: "ofd-sign-raw", integrity: "ok", changes: "none", trust: "failed",
-		codes: []string{"trust.cert-not-valid-at-signing"}}}},
+		{profile: "ofd-ses4", integrity: "ok", changes: "allowed", trust: "unknown", codes: []string{"ses.signer-cert-validity-unproven"}},
+		{profile: "ofd-ses1", integrity: "ok", changes: "none", trust: "unknown", codes: []string{"ses.signer-cert-validity-unproven"}}}},
+	{file: "generated/ofdrwgen-sign-gbt35275.ofd", sigs: []sigFacts{{profile: "ofd-sign-gbt35275", integrity: "ok", changes: "none", trust: "unknown",
+		codes: []string{"trust.cert-validity-unproven"}}}},
+	{file: "generated/ofdrwgen-sign-gbt35275-pkcs9.ofd", sigs: []sigFacts{{profile: "ofd-sign-gbt35275", integrity: "ok", changes: "none", trust: "unknown",
+		codes: []string{"trust.cert-validity-unproven"}}}},
+	{file: "generated/ofdrwgen-sign-raw.ofd", withCert: true, sigs: []sigFacts{{profile: "ofd-sign-raw", integrity: "ok", changes: "none", trust: "unknown",
+		codes: []string{"trust.cert-validity-unproven"}}}},
 }
 
 func TestCorpus(t *testing.T) {
@@ -157,9 +157,9 @@ func TestCorpus(t *testing.T) {
 				}
 				check("name", s.Name, want.name)
 				check("profile", s.Profile, want.profile)
-				check("integrity", s.Integrity, want.integrity)
+				check("integrity", string(s.Integrity), want.integrity)
 				check("changesAfter", s.ChangesAfter, want.changes)
-				check("trust", s.Trust, want.trust)
+				check("trust", string(s.Trust), want.trust)
 				if want.whole != nil && s.CoversWholeDocument != *want.whole {
 					t.Errorf("signature %s: coversWholeDocument %v", s.Name, s.CoversWholeDocument)
 				}

@@ -137,6 +137,9 @@ func verifyBytes(t testing.TB, in []byte, opts *document.VerifyOptions) *documen
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, c := range document.UnknownCodes(rep) {
+		t.Errorf("problem code %q is not in the table of codes (document.Codes, docs/CLI.md)", c)
+	}
 	return rep
 }
 

@@ -20,7 +20,7 @@ import (
 // unknown when the chain could not be decided (no anchors), else ok; Revocation is reported on
 // its own, so an offline check leaves trust ok and revocation unknown, as for PDF.
 func (v *verifier) trust(ctx context.Context, sv signedValue, r *document.SignatureReport) {
-	fillSigner(r, sv.cert)
+	r.SetSigner(sv.cert)
 	if !sv.signedAt.IsZero() {
 		r.SignedAt = sv.signedAt.UTC().Format(time.RFC3339)
 		if r.TimeSource == "" {
@@ -34,7 +34,7 @@ func (v *verifier) trust(ctx context.Context, sv signedValue, r *document.Signat
 	tv, err := v.trustVerifier()
 	if err != nil {
 		r.Trust = document.Unknown
-		r.AddProblem("ofd.trust.config", "trust anchors (--trust) unusable: %v", err)
+		r.AddProblem(trust.CodeAnchorsUnusable, "trust anchors (--trust) unusable: %v", err)
 		return
 	}
 	var inter []*smx509.Certificate
@@ -43,21 +43,7 @@ func (v *verifier) trust(ctx context.Context, sv signedValue, r *document.Signat
 			inter = append(inter, c)
 		}
 	}
-	res := tv.CheckRequest(ctx, trust.Request{Leaf: sv.cert, Intermediates: inter, At: sv.signedAt, AtProven: r.TimeSource == "timestamp"})
-	for _, p := range res.Problems {
-		if p.Code == trust.CodeNotValidAtTime && hasCodeSuffix(r, "signer-cert-not-valid-at-signing") {
-			continue // the SES check already said so
-		}
-		r.AddProblem(p.Code, "%s", p.Message)
-	}
-	r.Trust = string(res.TrustVerdict())
-	if sv.certValidity == document.Failed {
-		r.Trust = document.Failed
-	}
-	r.Revocation = string(res.Revocation)
-	if r.Revocation == "" {
-		r.Revocation = document.Unknown
-	}
+	r.ApplyTrust(tv.CheckRequest(ctx, trust.Request{Leaf: sv.cert, Intermediates: inter, At: sv.signedAt, AtProven: r.TimeSource == "timestamp"}))
 }
 
 // trustVerifier builds the signer/trust verifier of this run once.
@@ -82,15 +68,6 @@ func (v *verifier) trustVerifier() (*trust.Verifier, error) {
 	}
 	v.tv, v.tvErr = trust.NewVerifier(trust.Config{Roots: roots, Intermediates: inter, Offline: v.opts.Offline})
 	return v.tv, v.tvErr
-}
-
-func hasCodeSuffix(r *document.SignatureReport, suffix string) bool {
-	for _, p := range r.Problems {
-		if strings.HasSuffix(p.Code, suffix) {
-			return true
-		}
-	}
-	return false
 }
 
 // parseDateTime reads SignatureDateTime in the formats real files use; zero when unreadable.

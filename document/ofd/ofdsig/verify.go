@@ -3,8 +3,6 @@ package ofdsig
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"path"
@@ -18,7 +16,6 @@ import (
 	"sealdesk/document/ofd"
 	"sealdesk/signer/ses"
 	"sealdesk/signer/trust"
-	"sealdesk/signer/tsa"
 )
 
 // Problem codes of this package (SES, CMS and trust checks add their own).
@@ -38,9 +35,7 @@ const (
 	CodeSealFileMissing    = "ofd.seal.file-missing"
 	CodePropertyInfo       = "ofd.ses.property-info" // propertyInfo names another file than this Signature.xml
 	CodeStampPage          = "ofd.stamp.page-missing"
-	CodeStampBoundary      = "ofd.stamp.boundary"
 	CodeSignedValueFormat  = "ofd.signedvalue.format"
-	CodeNoTrust            = "ofd.trust.unchecked"
 	CodeMultipleDocs       = "ofd.docbody.multiple"
 	CodeUnsafeEntry        = "ofd.package.unsafe-entry"
 )
@@ -194,7 +189,6 @@ type signedValue struct {
 	cert         *smx509.Certificate
 	extra        []*smx509.Certificate // other certificates carried (CMS) or supplied
 	signedAt     time.Time
-	certValidity string // ok/failed/unknown: signer certificate valid at signing time
 }
 
 func (v *verifier) verifySES(ctx context.Context, s *sigEntry, value []byte, r *document.SignatureReport) signedValue {
@@ -212,30 +206,15 @@ func (v *verifier) verifySES(ctx context.Context, s *sigEntry, value []byte, r *
 	default:
 		r.Profile = string(document.ProfileOFDSES4)
 	}
-	res := ses.VerifySignature(ctx, sig, ses.VerifyOptions{Content: s.raw, TimeStamp: verifyTimeStamp})
-	r.Seal = res.SealReport()
-	for _, p := range res.Problems() {
-		r.Problems = append(r.Problems, document.Problem{Code: "ses." + p.Code, Message: p.Message})
-	}
+	res := ses.VerifySignature(ctx, sig, ses.VerifyOptions{Content: s.raw})
+	integrity := res.Report(r)
 	out.cert = res.SignerCert
 	if out.cert != nil {
 		out.pub = out.cert.PublicKey
 	}
 	out.signedAt = res.SignedAt
-	r.TimeSource = res.TimeSource
-	valOK := func(name string) bool { c := res.Get(name); return c != nil && c.Status == ses.OK }
-	out.valueOK = valOK(ses.CheckSignatureValue) && valOK(ses.CheckDataHash) &&
-		(res.Get(ses.CheckSignatureVersion) == nil || res.Get(ses.CheckSignatureVersion).Status != ses.Failed)
-	if c := res.Get(ses.CheckSignerInSeal); c != nil && c.Status != ses.OK && r.Seal != nil {
-		// The seal does not name this signer: the seal's checks fail, whatever the maker did.
-		if c.Status == ses.Failed || r.Seal.Checks == document.OK {
-			r.Seal.Checks = string(c.Status)
-		}
-		r.Seal.Problems = append(r.Seal.Problems, c.Code+": "+c.Message)
-	}
-	if c := res.Get(ses.CheckSignerValidity); c != nil {
-		out.certValidity = string(c.Status)
-	}
+	out.valueOK = integrity == document.OK
+	out.valueUnknown = integrity == document.Unknown
 	// propertyInfo says what was signed; for OFD it names this Signature.xml.
 	if pi := strings.TrimSpace(sig.TBS.PropertyInfo); pi != "" {
 		if p, err := v.pkg.Resolve("/", pi); err != nil || !strings.EqualFold(p, s.xmlPath()) {
@@ -395,30 +374,4 @@ func (v *verifier) stamps(s *sigEntry, r *document.SignatureReport) ([]int, []do
 		rects = append(rects, b)
 	}
 	return pages, rects
-}
-
-// fillSigner sets the signer fields of the report.
-func fillSigner(r *document.SignatureReport, c *smx509.Certificate) {
-	if c == nil {
-		return
-	}
-	r.Signer = c.Subject.CommonName
-	if r.Signer == "" {
-		r.Signer = c.Subject.String()
-	}
-	sum := sha256.Sum256(c.Raw)
-	r.SignerCertSHA256 = hex.EncodeToString(sum[:])
-}
-
-// verifyTimeStamp checks a GB/T 38540 timeStamp (RFC 3161 token over the signature value) and
-// returns the time it proves.
-func verifyTimeStamp(ctx context.Context, token, sigValue []byte) (time.Time, error) {
-	info, err := tsa.VerifySignature(token, sigValue)
-	if err != nil {
-		return time.Time{}, err
-	}
-	if err := info.Err(); err != nil {
-		return time.Time{}, err
-	}
-	return info.Time, nil
 }
