@@ -165,5 +165,9 @@ func init() {
 		Code{"registry.signing-time-unproven", FactRegistry, amber, "the seal is out of force now and nothing proves the signature was made before"},
 		Code{"registry.no-signing-time", FactRegistry, amber, "no signing time: the seal was judged by its status now"},
 		Code{"registry.cert-not-bound", FactRegistry, red, "the registry says the seal does not bind the signer certificate"},
+		Code{"registry.invalid-field", FactRegistry, amber, "the hub could not judge this signature from what the file tells (it refused a field)"},
+		Code{"registry.not-found", FactRegistry, amber, "the hub has nothing under what the file names"},
+		Code{"registry.malformed-request", FactRegistry, amber, "the hub did not understand the question"},
+		Code{"registry.request-too-large", FactRegistry, amber, "the question was too large for the hub"},
 	)
 }

@@ -59,7 +59,7 @@ func Registry(ctx context.Context, c *client.Client, ob *Outbox, rep *document.V
 			var ae *api.Error
 			if errors.As(err, &ae) && ae.HTTPStatus >= 400 && ae.HTTPStatus < 500 && ae.HTTPStatus != 401 && ae.HTTPStatus != 403 && ae.HTTPStatus != 429 {
 				// The hub could not judge this signature; the others are asked all the same.
-				s.AddProblem("registry-"+ae.Code, "%s", ae.Message)
+				s.AddProblem(document.RegistryCode(ae.Code), "%s", ae.Message)
 				s.Registry = document.Unknown
 				continue
 			}

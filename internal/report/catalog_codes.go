@@ -155,4 +155,8 @@ var catalogue = map[string][2]string{
 	"registry.signing-time-unproven":         {"该印章现已失效，且无法证明签章早于失效时间", "The seal is out of force now and nothing proves the signature is older"},
 	"registry.no-signing-time":               {"没有签章时间，按印章当前状态判断", "No signing time: the seal was judged by its current status"},
 	"registry.cert-not-bound":                {"据登记中心，该印章未绑定签章人证书", "Per the registry, the seal does not bind the signer's certificate"},
+	"registry.invalid-field":                 {"登记中心无法根据文件信息判断该签章", "The registry could not judge this signature from what the file tells"},
+	"registry.not-found":                     {"登记中心没有与该签章对应的登记信息", "The registry has nothing matching this signature"},
+	"registry.malformed-request":             {"登记中心无法处理该查询", "The registry could not process the query"},
+	"registry.request-too-large":             {"查询内容过大，登记中心未处理", "The query was too large for the registry"},
 }

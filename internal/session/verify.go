@@ -18,7 +18,7 @@ func (c *Core) Verify(ctx context.Context, path string) (*document.VerifyReport,
 	}
 	if c.Hub != nil {
 		if err := Registry(ctx, c.Hub, c.Outbox, rep); err != nil {
-			rep.Problems = append(rep.Problems, document.Problem{Code: "registry-unreachable", Message: err.Error()})
+			rep.Problems = append(rep.Problems, document.Problem{Code: document.RegistryCode("unreachable"), Message: err.Error()})
 		}
 	}
 	rep.Decide()
