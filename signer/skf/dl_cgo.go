@@ -28,73 +28,74 @@ static const char *sd_error(void) { const char *e = dlerror(); return e ? e : "d
 //
 // Every ULONG/BOOL out-parameter goes through a zeroed 64-bit cell whose low half is read
 // back (little-endian), so a vendor build compiled with a 64-bit ULONG cannot write past it.
-typedef uint32_t ULONG;
+// sd_ulong, not ULONG: windows.h defines ULONG already.
+typedef uint32_t sd_ulong;
 typedef void *HANDLE;
 
-typedef ULONG (SKFAPI *f_upp)(ULONG, void *, void *);
-typedef ULONG (SKFAPI *f_pp)(void *, void *);
-typedef ULONG (SKFAPI *f_h)(HANDLE);
-typedef ULONG (SKFAPI *f_hp)(HANDLE, void *);
-typedef ULONG (SKFAPI *f_ppp)(void *, void *, void *);
-typedef ULONG (SKFAPI *f_v)(void);
-typedef ULONG (SKFAPI *f_hpp)(HANDLE, void *, void *);
-typedef ULONG (SKFAPI *f_huppp)(HANDLE, ULONG, void *, void *, void *);
-typedef ULONG (SKFAPI *f_hupp)(HANDLE, ULONG, void *, void *);
-typedef ULONG (SKFAPI *f_hpup)(HANDLE, void *, ULONG, void *);
-typedef ULONG (SKFAPI *f_hup)(HANDLE, ULONG, void *);
-typedef ULONG (SKFAPI *f_hupu)(HANDLE, ULONG, void *, ULONG);
-typedef ULONG (SKFAPI *f_hpuupp)(HANDLE, void *, ULONG, ULONG, void *, void *);
+typedef sd_ulong (SKFAPI *f_upp)(sd_ulong, void *, void *);
+typedef sd_ulong (SKFAPI *f_pp)(void *, void *);
+typedef sd_ulong (SKFAPI *f_h)(HANDLE);
+typedef sd_ulong (SKFAPI *f_hp)(HANDLE, void *);
+typedef sd_ulong (SKFAPI *f_ppp)(void *, void *, void *);
+typedef sd_ulong (SKFAPI *f_v)(void);
+typedef sd_ulong (SKFAPI *f_hpp)(HANDLE, void *, void *);
+typedef sd_ulong (SKFAPI *f_huppp)(HANDLE, sd_ulong, void *, void *, void *);
+typedef sd_ulong (SKFAPI *f_hupp)(HANDLE, sd_ulong, void *, void *);
+typedef sd_ulong (SKFAPI *f_hpup)(HANDLE, void *, sd_ulong, void *);
+typedef sd_ulong (SKFAPI *f_hup)(HANDLE, sd_ulong, void *);
+typedef sd_ulong (SKFAPI *f_hupu)(HANDLE, sd_ulong, void *, sd_ulong);
+typedef sd_ulong (SKFAPI *f_hpuupp)(HANDLE, void *, sd_ulong, sd_ulong, void *, void *);
 
 // Name lists and byte strings: (in/out) *size.
-static ULONG t_enum_dev(void *f, ULONG present, char *buf, uint32_t *size) {
+static sd_ulong t_enum_dev(void *f, sd_ulong present, char *buf, uint32_t *size) {
 	uint64_t v = *size;
-	ULONG rv = ((f_upp)f)(present, buf, &v);
+	sd_ulong rv = ((f_upp)f)(present, buf, &v);
 	*size = (uint32_t)v;
 	return rv;
 }
-static ULONG t_h_buf_size(void *f, uintptr_t h, void *buf, uint32_t *size) {
+static sd_ulong t_h_buf_size(void *f, uintptr_t h, void *buf, uint32_t *size) {
 	uint64_t v = *size;
-	ULONG rv = ((f_hpp)f)((HANDLE)h, buf, &v);
+	sd_ulong rv = ((f_hpp)f)((HANDLE)h, buf, &v);
 	*size = (uint32_t)v;
 	return rv;
 }
 // ConnectDev(name, &h)
-static ULONG t_p_outh(void *f, const char *name, uintptr_t *out) {
+static sd_ulong t_p_outh(void *f, const char *name, uintptr_t *out) {
 	HANDLE h = 0;
-	ULONG rv = ((f_pp)f)((void *)name, &h);
+	sd_ulong rv = ((f_pp)f)((void *)name, &h);
 	*out = (uintptr_t)h;
 	return rv;
 }
 // OpenApplication / OpenContainer / CreateContainer (h, name, &h2)
-static ULONG t_h_name_outh(void *f, uintptr_t h, const char *name, uintptr_t *out) {
+static sd_ulong t_h_name_outh(void *f, uintptr_t h, const char *name, uintptr_t *out) {
 	HANDLE h2 = 0;
-	ULONG rv = ((f_hpp)f)((HANDLE)h, (void *)name, &h2);
+	sd_ulong rv = ((f_hpp)f)((HANDLE)h, (void *)name, &h2);
 	*out = (uintptr_t)h2;
 	return rv;
 }
-static ULONG t_h(void *f, uintptr_t h) { return ((f_h)f)((HANDLE)h); }
-static ULONG t_v(void *f) { return ((f_v)f)(); }
+static sd_ulong t_h(void *f, uintptr_t h) { return ((f_h)f)((HANDLE)h); }
+static sd_ulong t_v(void *f) { return ((f_v)f)(); }
 // GetDevInfo(h, &DEVINFO), GetFileInfo is below
-static ULONG t_h_struct(void *f, uintptr_t h, void *buf) { return ((f_hp)f)((HANDLE)h, buf); }
+static sd_ulong t_h_struct(void *f, uintptr_t h, void *buf) { return ((f_hp)f)((HANDLE)h, buf); }
 // GetContainerType(h, &type)
-static ULONG t_h_outu(void *f, uintptr_t h, uint32_t *out) {
+static sd_ulong t_h_outu(void *f, uintptr_t h, uint32_t *out) {
 	uint64_t v = 0;
-	ULONG rv = ((f_hp)f)((HANDLE)h, &v);
+	sd_ulong rv = ((f_hp)f)((HANDLE)h, &v);
 	*out = (uint32_t)v;
 	return rv;
 }
 // WaitForDevEvent(name, &len, &event)
-static ULONG t_wait(void *f, char *name, uint32_t *len, uint32_t *event) {
+static sd_ulong t_wait(void *f, char *name, uint32_t *len, uint32_t *event) {
 	uint64_t l = *len, e = 0;
-	ULONG rv = ((f_ppp)f)(name, &l, &e);
+	sd_ulong rv = ((f_ppp)f)(name, &l, &e);
 	*len = (uint32_t)l;
 	*event = (uint32_t)e;
 	return rv;
 }
 // GetPINInfo(h, type, &max, &remain, &isDefault)
-static ULONG t_pininfo(void *f, uintptr_t h, ULONG type, uint32_t *max, uint32_t *remain, uint32_t *def) {
+static sd_ulong t_pininfo(void *f, uintptr_t h, sd_ulong type, uint32_t *max, uint32_t *remain, uint32_t *def) {
 	uint64_t a = 0, b = 0, c = 0;
-	ULONG rv = ((f_huppp)f)((HANDLE)h, type, &a, &b, &c);
+	sd_ulong rv = ((f_huppp)f)((HANDLE)h, type, &a, &b, &c);
 	*max = (uint32_t)a;
 	*remain = (uint32_t)b;
 	*def = (uint32_t)c;
@@ -102,12 +103,12 @@ static ULONG t_pininfo(void *f, uintptr_t h, ULONG type, uint32_t *max, uint32_t
 }
 // VerifyPIN(h, type, pin, &retry): the PIN is copied into C memory with its NUL, and that
 // copy is wiped before it is freed.
-static ULONG t_verify(void *f, uintptr_t h, ULONG type, const unsigned char *pin, size_t n, uint32_t *retry) {
+static sd_ulong t_verify(void *f, uintptr_t h, sd_ulong type, const unsigned char *pin, size_t n, uint32_t *retry) {
 	char *p = (char *)calloc(n + 1, 1);
 	if (p == NULL) return 0x0A00000E; // SAR_MEMORYERR
 	if (n > 0) memcpy(p, pin, n);
 	uint64_t r = 0;
-	ULONG rv = ((f_hupp)f)((HANDLE)h, type, p, &r);
+	sd_ulong rv = ((f_hupp)f)((HANDLE)h, type, p, &r);
 	volatile char *vp = p;
 	for (size_t i = 0; i < n + 1; i++) vp[i] = 0;
 	free(p);
@@ -115,30 +116,30 @@ static ULONG t_verify(void *f, uintptr_t h, ULONG type, const unsigned char *pin
 	return rv;
 }
 // ExportCertificate / ExportPublicKey (h, bSign, buf, &len)
-static ULONG t_export(void *f, uintptr_t h, ULONG sign, void *buf, uint32_t *len) {
+static sd_ulong t_export(void *f, uintptr_t h, sd_ulong sign, void *buf, uint32_t *len) {
 	uint64_t v = *len;
-	ULONG rv = ((f_hupp)f)((HANDLE)h, sign, buf, &v);
+	sd_ulong rv = ((f_hupp)f)((HANDLE)h, sign, buf, &v);
 	*len = (uint32_t)v;
 	return rv;
 }
 // ECCSignData(h, digest, len, &ECCSIGNATUREBLOB)
-static ULONG t_sign(void *f, uintptr_t h, void *digest, ULONG n, void *blob) {
+static sd_ulong t_sign(void *f, uintptr_t h, void *digest, sd_ulong n, void *blob) {
 	return ((f_hpup)f)((HANDLE)h, digest, n, blob);
 }
 // GenECCKeyPair(h, alg, &ECCPUBLICKEYBLOB)
-static ULONG t_genkey(void *f, uintptr_t h, ULONG alg, void *blob) { return ((f_hup)f)((HANDLE)h, alg, blob); }
+static sd_ulong t_genkey(void *f, uintptr_t h, sd_ulong alg, void *blob) { return ((f_hup)f)((HANDLE)h, alg, blob); }
 // ImportCertificate(h, bSign, der, len)
-static ULONG t_import(void *f, uintptr_t h, ULONG sign, void *der, ULONG n) {
+static sd_ulong t_import(void *f, uintptr_t h, sd_ulong sign, void *der, sd_ulong n) {
 	return ((f_hupu)f)((HANDLE)h, sign, der, n);
 }
 // GetFileInfo(h, name, &FILEATTRIBUTE)
-static ULONG t_fileinfo(void *f, uintptr_t h, const char *name, void *buf) {
+static sd_ulong t_fileinfo(void *f, uintptr_t h, const char *name, void *buf) {
 	return ((f_hpp)f)((HANDLE)h, (void *)name, buf);
 }
 // ReadFile(h, name, offset, size, buf, &outLen)
-static ULONG t_read(void *f, uintptr_t h, const char *name, ULONG off, ULONG size, void *buf, uint32_t *outLen) {
+static sd_ulong t_read(void *f, uintptr_t h, const char *name, sd_ulong off, sd_ulong size, void *buf, uint32_t *outLen) {
 	uint64_t v = 0;
-	ULONG rv = ((f_hpuupp)f)((HANDLE)h, (void *)name, off, size, buf, &v);
+	sd_ulong rv = ((f_hpuupp)f)((HANDLE)h, (void *)name, off, size, buf, &v);
 	*outLen = (uint32_t)v;
 	return rv;
 }
@@ -209,7 +210,7 @@ func (l *dlLibrary) f(name string) (unsafe.Pointer, error) {
 func (l *dlLibrary) has(name string) bool { return l.fn[name] != nil }
 
 // list runs a two-call name-list query (size first, then the list).
-func (l *dlLibrary) list(name string, call func(f unsafe.Pointer, buf unsafe.Pointer, size *C.uint32_t) C.ULONG) ([]string, error) {
+func (l *dlLibrary) list(name string, call func(f unsafe.Pointer, buf unsafe.Pointer, size *C.uint32_t) C.sd_ulong) ([]string, error) {
 	f, err := l.f(name)
 	if err != nil {
 		return nil, err
@@ -240,11 +241,11 @@ func (l *dlLibrary) list(name string, call func(f unsafe.Pointer, buf unsafe.Poi
 }
 
 func (l *dlLibrary) EnumDev(present bool) ([]string, error) {
-	p := C.ULONG(0)
+	p := C.sd_ulong(0)
 	if present {
 		p = 1
 	}
-	return l.list("SKF_EnumDev", func(f, buf unsafe.Pointer, size *C.uint32_t) C.ULONG {
+	return l.list("SKF_EnumDev", func(f, buf unsafe.Pointer, size *C.uint32_t) C.sd_ulong {
 		return C.t_enum_dev(f, p, (*C.char)(buf), size)
 	})
 }
@@ -323,7 +324,7 @@ func (l *dlLibrary) CancelWaitForDevEvent() error {
 }
 
 func (l *dlLibrary) hList(name string, h uintptr) ([]string, error) {
-	return l.list(name, func(f, buf unsafe.Pointer, size *C.uint32_t) C.ULONG {
+	return l.list(name, func(f, buf unsafe.Pointer, size *C.uint32_t) C.sd_ulong {
 		return C.t_h_buf_size(f, C.uintptr_t(h), buf, size)
 	})
 }
@@ -366,7 +367,7 @@ func (l *dlLibrary) GetPINInfo(app uintptr) (PINInfo, error) {
 		return PINInfo{}, err
 	}
 	var max, remain, def C.uint32_t
-	if err := check("SKF_GetPINInfo", uint32(C.t_pininfo(f, C.uintptr_t(app), C.ULONG(userType), &max, &remain, &def))); err != nil {
+	if err := check("SKF_GetPINInfo", uint32(C.t_pininfo(f, C.uintptr_t(app), C.sd_ulong(userType), &max, &remain, &def))); err != nil {
 		return PINInfo{}, err
 	}
 	return PINInfo{Max: int(max), Remaining: int(remain), Default: def != 0}, nil
@@ -382,7 +383,7 @@ func (l *dlLibrary) VerifyPIN(app uintptr, pin []byte) (int, error) {
 		p = (*C.uchar)(unsafe.Pointer(&pin[0]))
 	}
 	var retry C.uint32_t
-	rv := uint32(C.t_verify(f, C.uintptr_t(app), C.ULONG(userType), p, C.size_t(len(pin)), &retry))
+	rv := uint32(C.t_verify(f, C.uintptr_t(app), C.sd_ulong(userType), p, C.size_t(len(pin)), &retry))
 	return int(retry), check("SKF_VerifyPIN", rv)
 }
 
@@ -403,7 +404,7 @@ func (l *dlLibrary) export(fn string, con uintptr, sign bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := C.ULONG(0)
+	s := C.sd_ulong(0)
 	if sign {
 		s = 1
 	}
@@ -439,7 +440,7 @@ func (l *dlLibrary) ECCSignData(con uintptr, digest []byte) ([]byte, error) {
 	}
 	in := append([]byte(nil), digest...)
 	blob := make([]byte, eccSigBlobSize+bufSlack)
-	if err := check("SKF_ECCSignData", uint32(C.t_sign(f, C.uintptr_t(con), unsafe.Pointer(&in[0]), C.ULONG(len(in)), unsafe.Pointer(&blob[0])))); err != nil {
+	if err := check("SKF_ECCSignData", uint32(C.t_sign(f, C.uintptr_t(con), unsafe.Pointer(&in[0]), C.sd_ulong(len(in)), unsafe.Pointer(&blob[0])))); err != nil {
 		return nil, err
 	}
 	return blob[:eccSigBlobSize], nil
@@ -451,7 +452,7 @@ func (l *dlLibrary) GenECCKeyPair(con uintptr) ([]byte, error) {
 		return nil, err
 	}
 	blob := make([]byte, eccPubBlobSize+bufSlack)
-	if err := check("SKF_GenECCKeyPair", uint32(C.t_genkey(f, C.uintptr_t(con), C.ULONG(sgdSM2_1), unsafe.Pointer(&blob[0])))); err != nil {
+	if err := check("SKF_GenECCKeyPair", uint32(C.t_genkey(f, C.uintptr_t(con), C.sd_ulong(sgdSM2_1), unsafe.Pointer(&blob[0])))); err != nil {
 		return nil, err
 	}
 	return blob[:eccPubBlobSize], nil
@@ -462,12 +463,12 @@ func (l *dlLibrary) ImportCertificate(con uintptr, sign bool, der []byte) error 
 	if err != nil {
 		return err
 	}
-	s := C.ULONG(0)
+	s := C.sd_ulong(0)
 	if sign {
 		s = 1
 	}
 	in := append([]byte(nil), der...)
-	return check("SKF_ImportCertificate", uint32(C.t_import(f, C.uintptr_t(con), s, unsafe.Pointer(&in[0]), C.ULONG(len(in)))))
+	return check("SKF_ImportCertificate", uint32(C.t_import(f, C.uintptr_t(con), s, unsafe.Pointer(&in[0]), C.sd_ulong(len(in)))))
 }
 
 func (l *dlLibrary) FileSize(app uintptr, name string) (int, error) {
@@ -493,7 +494,7 @@ func (l *dlLibrary) ReadFile(app uintptr, name string, off, size int) ([]byte, e
 	defer C.free(unsafe.Pointer(n))
 	buf := make([]byte, size+bufSlack)
 	var got C.uint32_t
-	if err := check("SKF_ReadFile", uint32(C.t_read(f, C.uintptr_t(app), n, C.ULONG(off), C.ULONG(size), unsafe.Pointer(&buf[0]), &got))); err != nil {
+	if err := check("SKF_ReadFile", uint32(C.t_read(f, C.uintptr_t(app), n, C.sd_ulong(off), C.sd_ulong(size), unsafe.Pointer(&buf[0]), &got))); err != nil {
 		return nil, err
 	}
 	if int(got) > size {
