@@ -409,8 +409,8 @@ func insertPartitionedTx(ctx context.Context, tx *sql.Tx, orgID string, recs []a
 	}
 	var (
 		cID, cSeal, cCert, cAlg, cDigest, cName, cPages, cClient, cHash []string
-		cSigned                                                          []int64
-		existing                                                         []string
+		cSigned                                                         []int64
+		existing                                                        []string
 	)
 	for _, i := range order {
 		r := &recs[i]
