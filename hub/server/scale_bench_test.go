@@ -47,7 +47,7 @@ func BenchmarkScale(b *testing.B) {
 	const batch = 1000
 	const nSeals = 50
 
-	env := hubtest.Start(b, "postgres", server.Options{Rate: -1, MaxBody: 16 << 20})
+	env := hubtest.Start(b, "postgres", server.Options{Rate: -1, MaxBody: 16 << 20, RequestTimeout: time.Minute})
 	ctx := context.Background()
 	total := sizes[len(sizes)-1]
 	end := time.Now().UTC()
@@ -86,7 +86,7 @@ func BenchmarkScale(b *testing.B) {
 
 	fmt.Printf("bench-scale: %d clients, batches of %d, %d seals, signing times over %d months; latency at %d req/s for %d s each\n",
 		clients, batch, nSeals, months, rate, seconds)
-	fmt.Printf("%-11s %-11s %-18s %-18s %-18s %-10s %-10s\n", "records", "ingest/s", "status p50/p99 ms", "lookup p50/p99 ms", "verify p50/p99 ms", "db GiB", "partitions")
+	fmt.Printf("%-11s %-11s %-30s %-30s %-30s %-10s %-10s\n", "records", "ingest/s", "status p50/p99 ms", "lookup p50/p99 ms", "verify p50/p99 ms", "db GiB", "partitions")
 	loaded := 0
 	b.ResetTimer()
 	for _, size := range sizes {
@@ -137,7 +137,7 @@ func BenchmarkScale(b *testing.B) {
 		status := latency(b, rate, seconds, func(k int) error {
 			p, _, err := c.Status(ctx, seals[k%nSeals])
 			if err == nil && (len(p.Statuses) != 1 || p.Statuses[0].Status != api.StatusActive) {
-				err = fmt.Errorf("status: %+v", p)
+				err = wrongAnswer{fmt.Errorf("status: %+v", p)}
 			}
 			return err
 		})
@@ -145,7 +145,7 @@ func BenchmarkScale(b *testing.B) {
 			r := pick(k)
 			got, err := c.Record(ctx, r.ID)
 			if err == nil && got.DocDigest != r.DocDigest {
-				err = fmt.Errorf("record %s: %+v", r.ID, got)
+				err = wrongAnswer{fmt.Errorf("record %s: %+v", r.ID, got)}
 			}
 			return err
 		})
@@ -153,7 +153,7 @@ func BenchmarkScale(b *testing.B) {
 			r := pick(k)
 			res, err := c.Verify(ctx, api.VerifyRequest{DocDigest: r.DocDigest})
 			if err == nil && (res.Verdict != api.VerdictOK || len(res.Records) != 1) {
-				err = fmt.Errorf("verify %s: %+v", r.ID, res)
+				err = wrongAnswer{fmt.Errorf("verify %s: %+v", r.ID, res)}
 			}
 			return err
 		})
@@ -162,14 +162,19 @@ func BenchmarkScale(b *testing.B) {
 		var parts int
 		db.QueryRow(`SELECT count(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhparent JOIN pg_namespace n ON n.oid = c.relnamespace
 			WHERE c.relname = 'records' AND n.nspname LIKE 't%'`).Scan(&parts)
-		fmt.Printf("%-11d %-11.0f %-18s %-18s %-18s %-10.2f %-10d\n", size, ingest, status, lookup, verify, float64(dbBytes)/(1<<30), parts)
+		fmt.Printf("%-11d %-11.0f %-30s %-30s %-30s %-10.2f %-10d\n", size, ingest, status, lookup, verify, float64(dbBytes)/(1<<30), parts)
 		b.ReportMetric(ingest, fmt.Sprintf("ingest-rec/s@%d", size))
 	}
 	b.StopTimer()
 	fmt.Print(scaleExplain(b, env, db, start.AddDate(0, months/2, 0)))
 }
 
-// latency sends fn open-loop at rate per second for seconds and returns "p50/p99" in ms.
+// wrongAnswer marks an answer that is not the expected one (fatal), as opposed to a request
+// that failed (timed out under overload: counted and reported).
+type wrongAnswer struct{ error }
+
+// latency sends fn open-loop at rate per second for seconds and returns "p50/p99" in ms, with
+// the number of failed requests when there were any.
 func latency(b *testing.B, rate, seconds int, fn func(k int) error) string {
 	n := rate * seconds
 	lat := make([]time.Duration, n)
@@ -177,6 +182,7 @@ func latency(b *testing.B, rate, seconds int, fn func(k int) error) string {
 	defer tick.Stop()
 	var wg sync.WaitGroup
 	var firstErr atomic.Value
+	var failed atomic.Int64
 	for k := 0; k < n; k++ {
 		<-tick.C
 		wg.Add(1)
@@ -185,8 +191,10 @@ func latency(b *testing.B, rate, seconds int, fn func(k int) error) string {
 			t0 := time.Now()
 			err := fn(k)
 			lat[k] = time.Since(t0)
-			if err != nil {
+			if _, wrong := err.(wrongAnswer); wrong {
 				firstErr.Store(err)
+			} else if err != nil {
+				failed.Add(1)
 			}
 		}()
 	}
@@ -196,6 +204,9 @@ func latency(b *testing.B, rate, seconds int, fn func(k int) error) string {
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	q := func(p float64) float64 { return float64(lat[int(p*float64(n-1))]) / 1e6 }
+	if f := failed.Load(); f > 0 {
+		return fmt.Sprintf("%.2f/%.2f (%d failed)", q(0.5), q(0.99), f)
+	}
 	return fmt.Sprintf("%.2f/%.2f", q(0.5), q(0.99))
 }
 
