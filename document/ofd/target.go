@@ -51,6 +51,7 @@ func newRectClip(r canvas.Rect) *clip {
 }
 
 func newPathClip(p *canvas.Path) *clip {
+	p = closeSubpaths(p)
 	b := p.FastBounds()
 	if isRectPath(p, b) {
 		return newRectClip(b)
@@ -171,7 +172,7 @@ func (t *target) path(p *canvas.Path, style canvas.Style, m canvas.Matrix, cl *c
 		return
 	}
 	if style.HasFill() && manyStops(style.Fill) {
-		f := p.Copy().Transform(m)
+		f := closeSubpaths(p.Copy().Transform(m))
 		if !plain {
 			f = f.And(cl.path())
 		}
@@ -186,7 +187,7 @@ func (t *target) path(p *canvas.Path, style canvas.Style, m canvas.Matrix, cl *c
 		return
 	}
 	if style.HasFill() {
-		f := p.Copy().Transform(m)
+		f := closeSubpaths(p.Copy().Transform(m))
 		f = f.And(cl.path())
 		fs := canvas.Style{Fill: style.Fill, FillRule: style.FillRule}
 		t.r.RenderPath(f, fs, canvas.Identity)
@@ -338,4 +339,41 @@ func (t *target) bandedFill(f *canvas.Path, rule canvas.FillRule, g canvas.Gradi
 			t.r.RenderPath(part.And(band), canvas.Style{Fill: canvas.Paint{Gradient: lg}}, canvas.Identity)
 		}
 	}
+}
+
+// closeSubpaths returns p with every subpath closed: a fill closes open subpaths implicitly,
+// but canvas's path intersection (vector clipping) goes wrong on open ones (real clip areas
+// often end without "C").
+func closeSubpaths(p *canvas.Path) *canvas.Path {
+	out := &canvas.Path{}
+	open := false
+	for s := p.Scanner(); s.Scan(); {
+		e := s.End()
+		switch s.Cmd() {
+		case canvas.MoveToCmd:
+			if open {
+				out.Close()
+			}
+			out.MoveTo(e.X, e.Y)
+			open = true
+		case canvas.LineToCmd:
+			out.LineTo(e.X, e.Y)
+		case canvas.QuadToCmd:
+			c := s.CP1()
+			out.QuadTo(c.X, c.Y, e.X, e.Y)
+		case canvas.CubeToCmd:
+			c1, c2 := s.CP1(), s.CP2()
+			out.CubeTo(c1.X, c1.Y, c2.X, c2.Y, e.X, e.Y)
+		case canvas.ArcToCmd:
+			rx, ry, rot, large, sweep := s.Arc()
+			out.ArcTo(rx, ry, rot, large, sweep, e.X, e.Y)
+		case canvas.CloseCmd:
+			out.Close()
+			open = false
+		}
+	}
+	if open {
+		out.Close()
+	}
+	return out
 }
