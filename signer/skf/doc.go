@@ -45,7 +45,9 @@
 //     waits in it and each event wakes the watcher at once (Tokens waits up to 1 s for the
 //     next event before it polls anyway); a library that answers SAR_NOTSUPPORTYETERR (or
 //     keeps failing, or Library.NoWait) is polled with SKF_EnumDev at the watcher's interval
-//     (300 ms). Devices are keyed by name, serial and manufacturer.
+//     (300 ms). Devices are keyed by name, serial and manufacturer; the TokenInfo the watcher
+//     reports carries the PIN flags of the device's applications, read when the device
+//     appears and again after every PIN verification (so a lockout shows as a change).
 //   - Built with CGO_ENABLED=0, Open fails with ErrNotBuiltIn ("SKF (GM/T 0016) support is
 //     not built in (built with CGO_ENABLED=0)"); URIs and the vendor table work everywhere.
 //

@@ -42,6 +42,20 @@ type api interface {
 	ReadFile(app uintptr, name string, off, size int) ([]byte, error)
 }
 
+// devState is what the watcher reports of a device: its DEVINFO and the PIN state of its
+// applications, read when it appears and again after each PIN verification.
+type devState struct {
+	dev DevInfo
+	pin []PINInfo
+}
+
+// forget drops a device's cached state, so the next poll reads it again.
+func (l *library) forget(name string) {
+	l.infoMu.Lock()
+	delete(l.info, name)
+	l.infoMu.Unlock()
+}
+
 // PINInfo is what SKF_GetPINInfo says of the user PIN of an application.
 type PINInfo struct {
 	Max       int  `json:"max"`
@@ -63,7 +77,7 @@ type library struct {
 	stuck atomic.Int32 // calls that timed out and have not returned yet
 
 	infoMu sync.Mutex
-	info   map[string]DevInfo // DEVINFO by device name, while the device is present
+	info   map[string]devState // by device name, while the device is present
 
 	// Device events from SKF_WaitForDevEvent (one waiting thread per library).
 	evMu      sync.Mutex
@@ -109,7 +123,7 @@ func loadShared(path string) (*library, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &library{path: path, api: a, info: map[string]DevInfo{}, evCh: make(chan struct{})}
+	l := &library{path: path, api: a, info: map[string]devState{}, evCh: make(chan struct{})}
 	registry.m[key] = l
 	return l, nil
 }

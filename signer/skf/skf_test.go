@@ -435,3 +435,43 @@ func writeConfig(t *testing.T, cfg *keys.Config) string {
 	}
 	return p
 }
+
+// TestWatcherShowsLockout: the watcher's report of a device carries its PIN state, and a
+// lockout through Open shows as a change event (what the app's key panel marks "PIN locked").
+func TestWatcherShowsLockout(t *testing.T) {
+	f := skftest.Library(t)
+	f.Add(t, sealKey(t, getMaterial(t), 2))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w, err := keys.Watch(ctx, &keys.Config{SKF: []skf.Library{{Path: f.Path, NoWait: true}}, NoDiscovery: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	next := func() signer.Event {
+		t.Helper()
+		select {
+		case ev := <-w.Events():
+			return ev
+		case <-time.After(10 * time.Second):
+			t.Fatal("no event within 10 s")
+		}
+		return signer.Event{}
+	}
+	if ev := next(); ev.Kind != signer.TokenInserted || ev.Token.PINLocked || ev.Token.PINCountLow {
+		t.Fatalf("first event %+v", ev)
+	}
+	st := openStore(t, f)
+	for i := 0; i < 2; i++ {
+		st.Open(ctx, keyURI(f.Path), []byte("000000"))
+	}
+	for {
+		ev := next()
+		if ev.Kind == signer.TokenChanged && ev.Token.PINLocked {
+			break
+		}
+		if ev.Kind != signer.TokenChanged {
+			t.Fatalf("event %+v", ev)
+		}
+	}
+}

@@ -150,7 +150,7 @@ func (s *Store) Tokens(ctx context.Context) ([]signer.TokenInfo, error) {
 		present := map[string]bool{}
 		for _, n := range names {
 			present[n] = true
-			out = append(out, s.tokenInfo(n, s.devInfo(a, n)))
+			out = append(out, s.watched(n, s.devState(a, n)))
 		}
 		s.lib.infoMu.Lock()
 		for n := range s.lib.info {
@@ -164,8 +164,9 @@ func (s *Store) Tokens(ctx context.Context) ([]signer.TokenInfo, error) {
 	return out, err
 }
 
-// devInfo returns the device's DEVINFO, read once while the device stays present.
-func (s *Store) devInfo(a api, name string) DevInfo {
+// devState returns the device's DEVINFO and PIN states, read once while the device stays
+// present (and again after a PIN verification, which may have changed the counters).
+func (s *Store) devState(a api, name string) devState {
 	s.lib.infoMu.Lock()
 	d, ok := s.lib.info[name]
 	s.lib.infoMu.Unlock()
@@ -174,17 +175,38 @@ func (s *Store) devInfo(a api, name string) DevInfo {
 	}
 	h, err := a.ConnectDev(name)
 	if err != nil {
-		return DevInfo{}
+		return devState{}
 	}
 	defer a.DisConnectDev(h)
-	d, err = a.GetDevInfo(h)
+	d.dev, err = a.GetDevInfo(h)
 	if err != nil && !errors.Is(err, ErrNotSupported) {
-		return DevInfo{} // not cached: read again next time
+		return devState{} // not cached: read again next time
+	}
+	if apps, err := a.EnumApplication(h); err == nil {
+		for _, an := range apps {
+			ah, err := a.OpenApplication(h, an)
+			if err != nil {
+				continue
+			}
+			if p, err := a.GetPINInfo(ah); err == nil {
+				d.pin = append(d.pin, p)
+			}
+			a.CloseApplication(ah)
+		}
 	}
 	s.lib.infoMu.Lock()
 	s.lib.info[name] = d
 	s.lib.infoMu.Unlock()
 	return d
+}
+
+// watched is the TokenInfo the watcher reports: device info and PIN flags.
+func (s *Store) watched(name string, d devState) signer.TokenInfo {
+	t := s.tokenInfo(name, d.dev)
+	for i := range d.pin {
+		applyPIN(&t, &d.pin[i])
+	}
+	return t
 }
 
 func (s *Store) tokenInfo(name string, d DevInfo) signer.TokenInfo {
@@ -579,6 +601,8 @@ func (s *Store) login(ctx context.Context, ss *session, pin []byte) error {
 		retry, verr = a.VerifyPIN(ss.app, pin)
 		return nil
 	})
+	// The counters may have changed: the watcher reads them again (a lockout shows at once).
+	s.lib.forget(ss.devName)
 	if err != nil {
 		return err
 	}
