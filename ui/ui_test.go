@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"sealdesk/document"
+	vreport "sealdesk/internal/report"
 	"sealdesk/signer"
 	"sealdesk/signer/keys"
 	"sealdesk/signer/pki"
@@ -309,7 +310,9 @@ func TestVerificationOverlayColours(t *testing.T) {
 		}
 	}
 	all := strings.Join(texts, "|")
-	for _, want := range []string{"CN=test", T("fact.failed"), T("fact.unknown"), T("fact.notAsked")} {
+	// The panel speaks the catalogue's words (internal/report), with the plain reason of the red one.
+	l := reportLang()
+	for _, want := range []string{"CN=test", vreport.FactText("failed", l), vreport.FactText("unknown", l), vreport.FactText("", l), vreport.Text("pdf.digest-mismatch", l)} {
 		if !strings.Contains(all, want) {
 			t.Errorf("panel lacks %q: %s", want, all)
 		}

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"image/color"
 	"strings"
 
@@ -10,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"sealdesk/document"
+	vreport "sealdesk/internal/report"
 )
 
 // SigState is the colour class of a verified signature.
@@ -87,44 +87,18 @@ func OverlaysOf(r *document.VerifyReport) []Overlay {
 	return out
 }
 
-// factText translates a report verdict word.
-func factText(v string) string {
-	switch v {
-	case string(document.OK), string(document.Failed), string(document.Unknown), document.None, document.Allowed, document.Disallowed:
-		return T("fact." + v)
-	case "":
-		return T("fact.notAsked")
-	}
-	return v
-}
-
-// ReportLines is the report as label/value lines per signature (the panel and the PDF export
-// show the same lines).
+// ReportLines is the report as label/value lines per signature: internal/report's lines (the
+// PDF export and `sealctl verify` in Chinese print the same), then the plain reasons for the
+// verdict and the other findings, from the catalogue in the UI language — never a verifier's
+// developer message.
 func ReportLines(s *document.SignatureReport) [][2]string {
-	seal := "—"
-	if s.Seal != nil {
-		seal = fmt.Sprintf("%s (%s, %s)", s.Seal.Name, s.Seal.ESID, factText(string(s.Seal.Checks)))
+	l := reportLang()
+	lines := vreport.Lines(s, l)
+	if rs := vreport.Reasons(s, l); len(rs) > 0 {
+		lines = append(lines, [2]string{vreport.Label("reasons", l), strings.Join(rs, "；")})
 	}
-	when := s.SignedAt
-	if s.TimeSource != "" {
-		when += " (" + s.TimeSource + ")"
-	}
-	lines := [][2]string{
-		{T("verify.signer"), s.Signer},
-		{T("verify.seal"), seal},
-		{T("verify.time"), when},
-		{T("verify.integrity"), factText(string(s.Integrity))},
-		{T("verify.changes"), factText(s.ChangesAfter)},
-		{T("verify.chain"), factText(string(s.Trust))},
-		{T("verify.revocation"), factText(string(s.Revocation))},
-		{T("verify.registry"), factText(string(s.Registry))},
-	}
-	if len(s.Problems) > 0 {
-		var ps []string
-		for _, p := range s.Problems {
-			ps = append(ps, p.Message)
-		}
-		lines = append(lines, [2]string{T("verify.problems"), strings.Join(ps, "; ")})
+	if ns := vreport.Notes(s, l); len(ns) > 0 {
+		lines = append(lines, [2]string{vreport.Label("notes", l), strings.Join(ns, "；")})
 	}
 	return lines
 }
