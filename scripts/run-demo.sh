@@ -19,6 +19,11 @@ if [ -x "$bin/sealhub" ] && "$bin/sealhub" --help 2>/dev/null | grep -q serve; t
   # Wait until the hub listens, so the first signing can check the seal status online.
   for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/8443) 2>/dev/null && break; sleep 0.2; done
 fi
+if [ -n "${hub:-}" ] && [ -f "$dir/hub-reviewer-token.txt" ]; then
+  # The demo seal came through apply → approve → fetch; one more application waits (issue 13).
+  echo "Seal applications waiting for review on the demo hub (approve: sealhub app approve ID):"
+  SEALDESK_HUB_TOKEN_FILE=$PWD/$dir/hub-reviewer-token.txt "$bin/sealhub" app list --pending || true
+fi
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -x "$bin/sealdesk" ]; then
   unset SEALDESK_PIN   # the GUI asks for the PIN (the demo PIN is in $dir/pin.txt)
   "$bin/sealdesk" --workspace "$dir" "$dir/sample.pdf"

@@ -147,6 +147,17 @@ func runHubServe(ctx context.Context, env *Env) error {
 		return err
 	}
 	defer closeLC()
+	if *demoDir != "" && opt.Maker == nil {
+		// The demo hub's maker and CA keys live on the workspace's SoftHSM2 token.
+		pin, err := os.ReadFile(filepath.Join(*demoDir, "pin.txt"))
+		if err == nil {
+			closeDemo, err := demo.OpenHubMaker(ctx, *demoDir, []byte(strings.TrimSpace(string(pin))), &opt)
+			if err != nil {
+				return Usagef("demo workspace %s: %v", *demoDir, err)
+			}
+			defer closeDemo()
+		}
+	}
 	h, err := server.New(opt)
 	if err != nil {
 		return err

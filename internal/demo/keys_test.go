@@ -90,22 +90,35 @@ func TestDemoKeys(t *testing.T) {
 			tokenKeys++
 		}
 	}
-	if tokenKeys != 2 {
-		t.Fatalf("manifest lists %d token keys, want 2", tokenKeys)
+	if tokenKeys != 3 { // signer-ecdsa, signer-rsa, and the lifecycle's holder key
+		t.Fatalf("manifest lists %d token keys, want 3", tokenKeys)
 	}
 	// The token holds the same signers as the keystores, and the seal.
 	l, err := keys.List(ctx, &keys.Config{NoDiscovery: true, Modules: cfg.Modules})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(l.Modules) != 1 || len(l.Modules[0].Tokens) != 1 || l.Modules[0].Tokens[0].Label != DemoTokenLabel {
+	// The holder's token and the demo hub's own token (its CA and seal-maker keys).
+	if len(l.Modules) != 1 || len(l.Modules[0].Tokens) != 2 {
 		t.Fatalf("listing %+v", l.Modules)
 	}
-	tok := l.Modules[0].Tokens[0]
-	if len(tok.Identities) != 2 || tok.SealObjects != 1 {
+	var tok keys.TokenListing
+	for _, tl := range l.Modules[0].Tokens {
+		if tl.Label == DemoTokenLabel {
+			tok = tl
+		}
+	}
+	// signer-ecdsa, signer-rsa and holder; seal.esl and the seal obtained through the lifecycle.
+	if len(tok.Identities) != 3 || tok.SealObjects != 2 {
 		t.Fatalf("token: %d identities, %d seals", len(tok.Identities), tok.SealObjects)
 	}
-	id, err := keys.OpenWith(ctx, cfg, tok.Identities[0].URI, []byte(ws.PIN))
+	signerURI := ""
+	for _, ti := range tok.Identities {
+		if ti.Label == "signer-ecdsa" {
+			signerURI = ti.URI
+		}
+	}
+	id, err := keys.OpenWith(ctx, cfg, signerURI, []byte(ws.PIN))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,6 +126,8 @@ func TestDemoKeys(t *testing.T) {
 	if !id.Certificate.Equal(ws.Signers[id.Algorithm].Cert) || len(id.Seals) != 1 {
 		t.Fatalf("token identity %s: certificate differs from the keystore's, or %d seals", id.Label, len(id.Seals))
 	}
+
+	checkLifecycle(t, ws, cfg)
 
 	// Making the workspace again replaces the token instead of adding a second one.
 	if _, err := Init(ctx, dir, signer.ECDSA); err != nil {
@@ -123,7 +138,7 @@ func TestDemoKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(l.Modules[0].Tokens) != 1 {
+	if len(l.Modules[0].Tokens) != 2 {
 		t.Fatalf("after a second demo init: %d tokens", len(l.Modules[0].Tokens))
 	}
 }
