@@ -207,7 +207,9 @@ type ConfirmBox struct {
 func NewSealsView(load func() ([]api.Application, []api.Seal, error), setStatus func(esID, status, reason string) error) *SealsView {
 	v := &SealsView{Apps: container.NewVBox(), Seals: container.NewVBox(), Error: widget.NewLabel(""), load: load, setStatus: setStatus}
 	v.Error.Wrapping = fyne.TextWrapWord
-	head := func(k string) fyne.CanvasObject { return widget.NewLabelWithStyle(T(k), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}) }
+	head := func(k string) fyne.CanvasObject {
+		return widget.NewLabelWithStyle(T(k), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
 	v.Box = container.NewVBox(container.NewHBox(head("lc.mine.title"), widget.NewButton(T("lc.refresh"), v.Refresh)),
 		head("lc.applications"), v.Apps, widget.NewSeparator(), head("lc.seals"), v.Seals, v.Error)
 	return v

@@ -173,7 +173,10 @@ func TestMySealsView(t *testing.T) {
 	svc := &holder.Service{Hub: applicant}
 	lifecycleApp(t)
 	v := NewSealsView(func() ([]api.Application, []api.Seal, error) { return svc.Overview(ctx) },
-		func(esID, status, reason string) error { _, err := svc.SetStatus(ctx, esID, status, reason); return err })
+		func(esID, status, reason string) error {
+			_, err := svc.SetStatus(ctx, esID, status, reason)
+			return err
+		})
 	w := test.NewTempWindow(t, container.NewVScroll(v.Box))
 	w.Resize(fyne.NewSize(900, 560))
 	v.Refresh()
