@@ -8,7 +8,7 @@ export CGO_ENABLED ?= 1
 # Cached compiles of go-pdfium's WebAssembly engine (see document/pdfium).
 export SEALDESK_CACHE ?= $(CURDIR)/.cache
 
-.PHONY: run test build build-nocgo cross deps deps-run demo fuzz bench lint clean
+.PHONY: run test build build-nocgo cross deps deps-run demo fuzz bench lint clean package
 
 run: deps-run build
 	@scripts/run-demo.sh "$(DEMO)"
@@ -47,11 +47,18 @@ fuzz:
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./... | tee bench.txt
 
+# What people install, then checked the way each platform would (packaging/README.md): the
+# signed Windows installer, .deb for amd64/arm64, the UOS app-store .deb, tar.xz (amd64, arm64,
+# loong64) into dist/. Installs its own tools (scripts/install-deps.sh package); heavy
+# (cross toolchains, three cgo GUI builds, wine, qemu): never part of test.
+package:
+	@scripts/package.sh
+
 lint:
 	$(GO) vet ./...
 
 clean:
-	rm -rf $(BIN) .cache
+	rm -rf $(BIN) .cache dist build/package
 
 # The signing log at province scale on PostgreSQL: 1, 5 and 20 million records through the
 # ingest API, latency at a fixed rate, database size (docs/SCALE.md). Not part of make test.

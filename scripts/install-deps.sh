@@ -22,7 +22,7 @@ case "$mode" in
     # Native tools, then the arm64 GUI's multiarch libraries (headers and .so for the aarch64
     # cross compiler). --no-install-recommends keeps wine and lintian from pulling desktops in.
     want+=(gcc-mingw-w64-x86-64 nsis osslsigncode wine64 qemu-user-static gcc-aarch64-linux-gnu
-           lintian dpkg-dev fakeroot xz-utils file openssl xvfb xauth)
+           lintian dpkg-dev fakeroot xz-utils file openssl help2man desktop-file-utils)
     arm64_pkgs=(libc6-dev:arm64 libgl-dev:arm64 libgl1-mesa-dev:arm64 libx11-dev:arm64
                 libxcursor-dev:arm64 libxrandr-dev:arm64 libxinerama-dev:arm64 libxi-dev:arm64
                 libxxf86vm-dev:arm64 libxkbcommon-dev:arm64 libwayland-dev:arm64)

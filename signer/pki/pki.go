@@ -59,6 +59,9 @@ const (
 	OCSP       // OCSP responder
 	Hub        // server / hub response signer
 	ClientAuth // TLS client
+	// CodeSigning signs executables and installers (Authenticode; scripts/package.sh signs
+	// the Windows build with one in CI).
+	CodeSigning
 )
 
 // Template is what a caller chooses about a certificate.
@@ -149,6 +152,9 @@ func Certify(key crypto.Signer, t Template, parent *Pair) (*Pair, error) {
 	case ClientAuth:
 		tmpl.KeyUsage = smx509.KeyUsageDigitalSignature
 		tmpl.ExtKeyUsage = []smx509.ExtKeyUsage{smx509.ExtKeyUsageClientAuth}
+	case CodeSigning:
+		tmpl.KeyUsage = smx509.KeyUsageDigitalSignature
+		tmpl.ExtKeyUsage = []smx509.ExtKeyUsage{smx509.ExtKeyUsageCodeSigning}
 	}
 	issuerCert, issuerKey := tmpl, key
 	if parent != nil {
