@@ -28,6 +28,19 @@ check() {
   if out=$("$@" 2>&1); then ok "$what"; else fail "$what"; printf '%s\n' "$out" | tail -20 | sed 's/^/      /'; fi
 }
 
+# dpkg_locked CMD...: runs a dpkg command, waiting (up to 15 min) while another install holds
+# dpkg's lock — this machine is shared.
+dpkg_locked() {
+  local i out
+  for i in $(seq 180); do
+    if out=$("$@" 2>&1); then printf '%s\n' "$out"; return 0; fi
+    grep -q 'lock' <<<"$out" || { printf '%s\n' "$out"; return 1; }
+    sleep 5
+  done
+  printf '%s\n' "$out"
+  return 1
+}
+
 DEMO=$WORK/demo
 CHK=$WORK/check
 rm -rf "$CHK" && mkdir -p "$CHK"
@@ -91,8 +104,8 @@ if ls "$DIST"/*-setup.exe >/dev/null 2>&1; then
   # --- wine64 --------------------------------------------------------------------------------------
   WR=$CHK/wine
   mkdir -p "$WR"
-  cp "$DIST/windows-amd64/sealctl.exe" "$WORK/bcryptprimitives.dll" "$WR/"
-  scripts/package-wine.sh init
+  cp "$DIST/windows-amd64/sealctl.exe" "$WR/"
+  scripts/package-wine.sh init "$WORK/bcryptprimitives.dll"
   version_with "wine64 sealctl.exe" "windows/amd64, cgo" scripts/package-wine.sh run "$WR/sealctl.exe"
   verify_with "wine64 sealctl.exe" scripts/package-wine.sh run "$WR/sealctl.exe"
 fi
@@ -134,9 +147,10 @@ if [ -f "$DEB" ] && [ "$(id -u)" = 0 ]; then
   if dpkg-query -W -f='${Status}' sealdesk 2>/dev/null | grep -q installed; then
     fail "sealdesk is already installed on this machine; not touching it"
   else
-    before=$CHK/before.txt
-    find /usr /lib/systemd /etc -xdev 2>/dev/null | sort > "$before"
-    check "dpkg -i $(basename "$DEB")" dpkg -i "$DEB"
+    # Paths the package brings, and which of its directories existed before (those stay).
+    dpkg-deb -c "$DEB" | awk '{print $6}' | sed 's|^\./|/|; s|/$||' | grep -v '^$' > "$CHK/paths.txt"
+    while read -r p; do [ -e "$p" ] && echo "$p"; done < "$CHK/paths.txt" > "$CHK/existed.txt"
+    check "dpkg -i $(basename "$DEB")" dpkg_locked dpkg -i "$DEB"
     version_with "installed /usr/bin/sealctl" "linux/amd64, cgo" /usr/bin/sealctl
     version_with "installed /usr/bin/sealhub" "linux/amd64, cgo" /usr/bin/sealhub
     version_with "installed /usr/bin/sealdesk" "linux/amd64, cgo" /usr/bin/sealdesk
@@ -163,22 +177,20 @@ if [ -f "$DEB" ] && [ "$(id -u)" = 0 ]; then
     seeded2=$(fr "")
     ok "first render after install (sealctl render, whole process, fresh user): ${seeded} ms and ${seeded2} ms with the shipped cache, ${cold} ms without (load $(cut -d' ' -f1 /proc/loadavg))"
 
-    check "dpkg -r sealdesk" dpkg -r sealdesk
-    check "dpkg -P sealdesk" dpkg -P sealdesk
-    after=$CHK/after.txt
-    find /usr /lib/systemd /etc -xdev 2>/dev/null | sort > "$after"
-    if diff -q "$before" "$after" >/dev/null; then
-      ok "uninstalled cleanly: no file left behind or missing under /usr /lib/systemd /etc"
+    check "dpkg -r sealdesk" dpkg_locked dpkg -r sealdesk
+    check "dpkg -P sealdesk" dpkg_locked dpkg -P sealdesk
+    left=$(while read -r p; do [ -e "$p" ] && ! grep -qxF "$p" "$CHK/existed.txt" && echo "$p"; done < "$CHK/paths.txt")
+    if [ -z "$left" ]; then
+      ok "uninstalled cleanly: none of the package's $(wc -l < "$CHK/paths.txt") paths left behind"
     else
-      fail "uninstall left the file system changed:"
-      diff "$before" "$after" | grep -v 'mime\|icon-theme.cache\|mimeinfo.cache' | head -20 | sed 's/^/      /'
+      fail "uninstall left: $left"
     fi
   fi
   UOS=$DIST/${APPID}_${VERSION}.0_amd64.deb
   if [ -f "$UOS" ]; then
-    check "dpkg -i $(basename "$UOS")" dpkg -i "$UOS"
+    check "dpkg -i $(basename "$UOS")" dpkg_locked dpkg -i "$UOS"
     version_with "UOS /opt/apps/$APPID/files/bin/sealctl" "linux/amd64" /opt/apps/$APPID/files/bin/sealctl
-    check "dpkg -P $APPID" dpkg -P $APPID
+    check "dpkg -P $APPID" dpkg_locked dpkg -P $APPID
     check "UOS package removed: /opt/apps/$APPID gone" bash -c "[ ! -e /opt/apps/$APPID ]"
   fi
 fi

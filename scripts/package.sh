@@ -36,6 +36,9 @@ mkdir -p "$DIST" "$WORK"
 rm -rf "${DIST:?}"/* "$WORK"/stage-* "$WORK"/seed-*
 
 LDX="-X sealdesk/internal/version.Version=$VERSION"
+if c=$(git rev-parse HEAD 2>/dev/null); then
+  LDX="$LDX -X sealdesk/internal/version.Commit=$c -X sealdesk/internal/version.CommitTime=$(TZ=UTC git log -1 --date=iso-strict-local --format=%cd)"
+fi
 # -s -w: Debian wants stripped binaries; the build record (--version) lives in its own section
 # and survives.
 # PACKAGE_GOFLAGS (e.g. "-trimpath -buildmode=pie" for a release) is off by default: both change
@@ -261,10 +264,10 @@ if want windows; then
   # The Windows cache is compiled by sealctl.exe under wine (wazero names its folder by OS).
   x86_64-w64-mingw32-gcc -O2 -shared -o "$WORK/bcryptprimitives.dll" \
     packaging/windows/winetest/bcryptprimitives.c packaging/windows/winetest/bcryptprimitives.def -ladvapi32
-  scripts/package-wine.sh init
+  scripts/package-wine.sh init "$WORK/bcryptprimitives.dll"
   WRUN=$WORK/winrun
   rm -rf "$WRUN" && mkdir -p "$WRUN"
-  cp "$WIN/sealctl.exe" "$WORK/bcryptprimitives.dll" "$WRUN/"
+  cp "$WIN/sealctl.exe" "$WRUN/"
   seed "$WSTAGE/pdfium-cache" scripts/package-wine.sh run "$WRUN/sealctl.exe"
 
   # Sign the executables, then the installer (its uninstaller is signed inside makensis).

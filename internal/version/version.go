@@ -7,8 +7,10 @@
 //
 // (scripts/package.sh does this from packaging/VERSION). Everything else comes from the Go
 // toolchain's own build record (runtime/debug.ReadBuildInfo): the commit, its time and whether
-// the tree was modified, the Go version, the target and whether cgo was on — so a plain
-// `go build` still says what it was built from.
+// the tree was modified (when the build stamped them: -buildvcs), the Go version, the target
+// and whether cgo was on — so a plain `go build` still says what it was built from.
+// Commit and CommitTime, also set with -X, fill in the commit where the build record has none
+// (this project's machines build with GOFLAGS=-buildvcs=false).
 package version
 
 import (
@@ -20,6 +22,9 @@ import (
 
 // Version is the release number; "dev" when not set at link time.
 var Version = "dev"
+
+// Commit and CommitTime (RFC 3339) name the source when the build record lacks vcs.* settings.
+var Commit, CommitTime string
 
 // Info is one build's identity.
 type Info struct {
@@ -34,7 +39,7 @@ type Info struct {
 
 // Get reads the build information of the running binary.
 func Get() Info {
-	i := Info{Version: Version, Go: runtime.Version(), Target: runtime.GOOS + "/" + runtime.GOARCH}
+	i := Info{Version: Version, Commit: Commit, Time: CommitTime, Go: runtime.Version(), Target: runtime.GOOS + "/" + runtime.GOARCH}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return i

@@ -35,7 +35,7 @@ func TestLinkedVersion(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		exe += ".exe"
 	}
-	cmd := exec.Command("go", "build", "-o", exe, "-ldflags", "-X sealdesk/internal/version.Version=9.8.7", "./testdata/probe")
+	cmd := exec.Command("go", "build", "-o", exe, "-ldflags", "-X sealdesk/internal/version.Version=9.8.7 -X sealdesk/internal/version.Commit=0123456789abcdef0123 -X sealdesk/internal/version.CommitTime=2026-12-03T18:40:00Z", "./testdata/probe")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -45,7 +45,7 @@ func TestLinkedVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.TrimSpace(string(out))
-	re := regexp.MustCompile(`^probe 9\.8\.7 \(.*` + regexp.QuoteMeta(runtime.Version()) + ` ` + runtime.GOOS + `/` + runtime.GOARCH + `, no cgo\)$`)
+	re := regexp.MustCompile(`^probe 9\.8\.7 \(commit [0-9a-f]{12}(\+modified)?, 20\d\d-\d\d-\d\dT[0-9:]+Z; ` + regexp.QuoteMeta(runtime.Version()) + ` ` + runtime.GOOS + `/` + runtime.GOARCH + `, no cgo\)$`)
 	if !re.MatchString(got) {
 		t.Errorf("probe printed %q, want it to match %s", got, re)
 	}

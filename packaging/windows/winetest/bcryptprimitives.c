@@ -3,8 +3,9 @@
  * Go 1.22+ programs import ProcessPrng from bcryptprimitives.dll at start-up; wine 8.0 has no
  * such DLL, so without this file no Go 1.26 .exe starts under Debian's wine64 at all. This DLL
  * gives ProcessPrng from advapi32's RtlGenRandom (SystemFunction036), which wine does have.
- * scripts/package-check.sh copies it next to the executables it runs under wine, in a scratch
- * folder. It is NEVER shipped: real Windows (10 and later) has the genuine DLL. */
+ * scripts/package-wine.sh puts it into the System32 of a private wine prefix used only by
+ * `make package` (Go loads it from System32 only). It is NEVER shipped: real Windows (10 and
+ * later) has the genuine DLL. */
 #include <windows.h>
 
 BOOLEAN WINAPI SystemFunction036(PVOID buffer, ULONG length);
