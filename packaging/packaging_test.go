@@ -79,9 +79,13 @@ func TestDesktopEntry(t *testing.T) {
 func TestMimeType(t *testing.T) {
 	var info struct {
 		Types []struct {
-			Type     string `xml:"type,attr"`
-			Globs    []struct{ Pattern string `xml:"pattern,attr"` } `xml:"glob"`
-			SubClass []struct{ Type string `xml:"type,attr"` }    `xml:"sub-class-of"`
+			Type  string `xml:"type,attr"`
+			Globs []struct {
+				Pattern string `xml:"pattern,attr"`
+			} `xml:"glob"`
+			SubClass []struct {
+				Type string `xml:"type,attr"`
+			} `xml:"sub-class-of"`
 		} `xml:"mime-type"`
 	}
 	if err := xml.Unmarshal([]byte(read(t, "linux/sealdesk-mime.xml")), &info); err != nil {
