@@ -164,11 +164,11 @@ EOF
   log "built $(basename "$out")"
 }
 
-changelog() { # ROOT-of-doc-dir
+changelog() { # DOC-DIR: changelog.gz (a native package: the version has no Debian revision)
   printf 'sealdesk (%s) unstable; urgency=medium\n\n  * Release %s.\n\n -- SealDesk Packaging <packaging@sealdesk.invalid>  %s\n' \
     "$VERSION" "$VERSION" "$(date -R -d "@${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}")" \
-    | gzip -9n > "$1/changelog.Debian.gz"
-  chmod 0644 "$1/changelog.Debian.gz"
+    | gzip -9n > "$1/changelog.gz"
+  chmod 0644 "$1/changelog.gz"
 }
 
 linux_packages() { # ARCH BINDIR SEEDDIR
@@ -178,6 +178,8 @@ linux_packages() { # ARCH BINDIR SEEDDIR
   rm -rf "$r"
   stage_fhs "$r" usr "$bin" "$seeddir"
   changelog "$r/usr/share/doc/sealdesk"
+  install -d -m 0755 "$r/usr/share/lintian/overrides"
+  install -m 0644 packaging/linux/lintian-overrides "$r/usr/share/lintian/overrides/sealdesk"
   install -d -m 0755 "$r/lib/systemd/system"
   install -m 0644 packaging/linux/sealhub.service "$r/lib/systemd/system/sealhub.service"
   build_deb "$r" sealdesk "$arch" "$VERSION" "$DIST/sealdesk_${VERSION}_$arch.deb" "$r"/usr/bin/*
@@ -198,7 +200,7 @@ linux_packages() { # ARCH BINDIR SEEDDIR
   install -m 0644 packaging/Icon.png "$a/entries/icons/hicolor/256x256/apps/$APPID.png"
   install -m 0644 packaging/linux/sealdesk-mime.xml "$a/entries/mime/packages/$APPID.xml"
   install -m 0644 packaging/linux/copyright "$a/files/doc/copyright"
-  changelog "$a/files/doc" && mv "$a/files/doc/changelog.Debian.gz" "$a/files/doc/changelog.gz"
+  changelog "$a/files/doc"
   sed -e "s/@APPID@/$APPID/" -e "s/@VERSION@/$VERSION.0/" -e "s/@ARCH@/$arch/" packaging/uos/info.in > "$a/info"
   chmod 0644 "$a/info" "$a/entries/applications/$APPID.desktop"
   build_deb "$r" "$APPID" "$arch" "$VERSION.0" "$DIST/${APPID}_${VERSION}.0_$arch.deb" "$a"/files/bin/*
