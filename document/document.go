@@ -300,6 +300,10 @@ type Handler struct {
 	Sniff func(head []byte) bool
 	// Open opens a document for preview.
 	Open func(path string) (Document, error)
+	// OpenAt opens a document held by the caller (size bytes of r, named name in errors) for
+	// preview; r must stay readable until the document is closed. Used where an upload is
+	// checked in memory and never written to disk (sealhub's seal-check page).
+	OpenAt func(r io.ReaderAt, size int64, name string) (Document, error)
 	// Sign signs in (size bytes) according to req and writes the whole output to out.
 	Sign func(ctx context.Context, in io.ReaderAt, size int64, req *SignRequest, out io.Writer) error
 	// Verify verifies every signature of in.
@@ -323,6 +327,9 @@ func Register(h *Handler) {
 		if h.Open == nil {
 			h.Open = old.Open
 		}
+		if h.OpenAt == nil {
+			h.OpenAt = old.OpenAt
+		}
 		if h.Sign == nil {
 			h.Sign = old.Sign
 		}
@@ -345,7 +352,12 @@ func Detect(path string) (Format, *Handler, error) {
 	defer f.Close()
 	head := make([]byte, 1024)
 	n, _ := io.ReadFull(f, head)
-	head = head[:n]
+	return DetectHead(head[:n], filepath.Base(path))
+}
+
+// DetectHead sniffs the format from the first bytes of a file (up to 1024); name only
+// labels the error.
+func DetectHead(head []byte, name string) (Format, *Handler, error) {
 	mu.RLock()
 	defer mu.RUnlock()
 	names := make([]string, 0, len(handlers))
@@ -359,7 +371,7 @@ func Detect(path string) (Format, *Handler, error) {
 			return h.Format, h, nil
 		}
 	}
-	return "", nil, fmt.Errorf("%s: %w", filepath.Base(path), ErrUnknownFormat)
+	return "", nil, fmt.Errorf("%s: %w", name, ErrUnknownFormat)
 }
 
 // HandlerFor returns the registered handler of a format.

@@ -204,13 +204,6 @@ func VerifyFile(ctx context.Context, path string, opts *VerifyOptions) (*VerifyR
 }
 
 func verifyFile(ctx context.Context, path string, opts *VerifyOptions) (*VerifyReport, error) {
-	format, h, err := Detect(path)
-	if err != nil {
-		return nil, err
-	}
-	if h.Verify == nil {
-		return nil, fmt.Errorf("verifying %s files is not built in", format)
-	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -220,18 +213,35 @@ func verifyFile(ctx context.Context, path string, opts *VerifyOptions) (*VerifyR
 	if err != nil {
 		return nil, err
 	}
-	if opts == nil {
-		opts = &VerifyOptions{}
-	}
-	var in io.ReaderAt = f
-	if opts.Progress != nil {
-		in = &progressReader{r: f, size: st.Size(), report: opts.Progress}
-	}
-	rep, err := h.Verify(ctx, in, st.Size(), opts)
+	return VerifyAt(ctx, f, st.Size(), path, opts)
+}
+
+// VerifyAt verifies every signature of the document in r (size bytes); name is what the
+// report's file field and errors call it. VerifyFile and sealhub's seal-check page (which
+// checks uploads in memory and never writes them to disk) share it, so both report the same
+// facts.
+func VerifyAt(ctx context.Context, r io.ReaderAt, size int64, name string, opts *VerifyOptions) (*VerifyReport, error) {
+	head := make([]byte, min(size, 1024))
+	n, _ := r.ReadAt(head, 0)
+	format, h, err := DetectHead(head[:n], filepath.Base(name))
 	if err != nil {
 		return nil, err
 	}
-	rep.File = path
+	if h.Verify == nil {
+		return nil, fmt.Errorf("verifying %s files is not built in", format)
+	}
+	if opts == nil {
+		opts = &VerifyOptions{}
+	}
+	in := r
+	if opts.Progress != nil {
+		in = &progressReader{r: r, size: size, report: opts.Progress}
+	}
+	rep, err := h.Verify(ctx, in, size, opts)
+	if err != nil {
+		return nil, err
+	}
+	rep.File = name
 	rep.Format = format
 	rep.Decide()
 	return rep, nil
@@ -277,4 +287,19 @@ func openFile(path string) (Document, error) {
 		return nil, fmt.Errorf("previewing %s files is not built in", format)
 	}
 	return h.Open(path)
+}
+
+// OpenAt opens the document in r (size bytes) for preview; r must stay readable until the
+// document is closed.
+func OpenAt(r io.ReaderAt, size int64, name string) (Document, error) {
+	head := make([]byte, min(size, 1024))
+	n, _ := r.ReadAt(head, 0)
+	format, h, err := DetectHead(head[:n], filepath.Base(name))
+	if err != nil {
+		return nil, err
+	}
+	if h.OpenAt == nil {
+		return nil, fmt.Errorf("previewing %s files from memory is not built in", format)
+	}
+	return h.OpenAt(r, size, name)
 }

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"sealdesk/document"
+	"sealdesk/internal/overlay"
 	vreport "sealdesk/internal/report"
 )
 
@@ -26,9 +27,9 @@ const (
 )
 
 var (
-	colorValid   = color.NRGBA{R: 0x1b, G: 0x9e, B: 0x3e, A: 0xff}
-	colorInvalid = color.NRGBA{R: 0xd9, G: 0x1e, B: 0x18, A: 0xff}
-	colorUnknown = color.NRGBA{R: 0xf0, G: 0xa0, B: 0x00, A: 0xff}
+	colorValid   = overlay.ColorValid
+	colorInvalid = overlay.ColorInvalid
+	colorUnknown = overlay.ColorUnknown
 	sealRed      = color.NRGBA{R: 0xc8, G: 0x10, B: 0x2e, A: 0xff}
 )
 
@@ -54,18 +55,13 @@ func (s SigState) Text() string {
 	return T("verify.unknown")
 }
 
-// StateOf classifies a signature report by its indication (document.SignatureVerdict, the
-// one verdict function of the CLI, the app and the reports): red only for what was proven
-// wrong, amber for what could not be established.
+// StateOf classifies a signature report by its indication (internal/overlay, shared with
+// sealhub's seal-check page).
 func StateOf(s *document.SignatureReport) SigState {
-	ind := s.Indication
-	if ind == "" {
-		ind, _ = document.SignatureVerdict(s)
-	}
-	switch ind {
-	case document.IndicationValid:
+	switch overlay.StateOf(s) {
+	case overlay.Valid:
 		return SigValid
-	case document.IndicationInvalid:
+	case overlay.Invalid:
 		return SigInvalid
 	}
 	return SigUnknown

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"io"
 
 	"github.com/emmansun/gmsm/smx509"
 
@@ -18,6 +19,13 @@ func init() {
 		Sniff:  Sniff,
 		Open: func(path string) (document.Document, error) {
 			return OpenDocument(path)
+		},
+		OpenAt: func(r io.ReaderAt, size int64, name string) (document.Document, error) {
+			rd, err := Open(r, size, nil)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", name, err)
+			}
+			return NewDocument(rd, nil), nil
 		},
 	})
 }

@@ -30,7 +30,8 @@ type Document struct {
 	id   uint64
 	path string
 	name string
-	f    *os.File
+	f    io.ReaderAt // the file, or the caller's bytes (OpenAt)
+	fc   io.Closer   // closes f; nil for OpenAt
 	size int64
 	n    int
 
@@ -139,20 +140,42 @@ func (e *Engine) Open(path string) (*Document, error) {
 		f.Close()
 		return nil, &TooLargeError{Path: path, Size: st.Size()}
 	}
-	d := &Document{
-		e: e, id: docIDs.Add(1), path: path, name: filepath.Base(path), f: f, size: st.Size(),
+	d, err := e.open(&Document{
+		e: e, id: docIDs.Add(1), path: path, name: filepath.Base(path), f: f, fc: f, size: st.Size(),
 		handles: map[int]*handle{},
+	})
+	if err != nil {
+		return nil, err
 	}
+	return d, nil
+}
+
+// OpenAt opens the PDF in r (size bytes) on the default engine; name labels errors. r must
+// stay readable until Close. Nothing is written to disk (sealhub checks uploads in memory).
+func OpenAt(r io.ReaderAt, size int64, name string) (*Document, error) {
+	e, err := Default()
+	if err != nil {
+		return nil, err
+	}
+	if size > MaxFileSize {
+		return nil, &TooLargeError{Path: name, Size: size}
+	}
+	return e.open(&Document{e: e, id: docIDs.Add(1), name: name, f: r, size: size, handles: map[int]*handle{}})
+}
+
+func (e *Engine) open(d *Document) (*Document, error) {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
-		f.Close()
+		if d.fc != nil {
+			d.fc.Close()
+		}
 		return nil, errClosed
 	}
 	e.docs[d] = struct{}{}
 	e.mu.Unlock()
 
-	err = d.with(context.Background(), func(inst gopdfium.Pdfium, h *handle) error {
+	err := d.with(context.Background(), func(inst gopdfium.Pdfium, h *handle) error {
 		res, err := inst.FPDF_GetPageCount(&requests.FPDF_GetPageCount{Document: h.doc})
 		if err != nil {
 			return err
@@ -695,5 +718,8 @@ func (d *Document) Close() error {
 		}()
 	}
 	e.images.dropDoc(d.id)
-	return d.f.Close()
+	if d.fc == nil {
+		return nil
+	}
+	return d.fc.Close()
 }

@@ -1,6 +1,10 @@
 package pdfium
 
-import "sealdesk/document"
+import (
+	"io"
+
+	"sealdesk/document"
+)
 
 func init() {
 	// document/pdf registers signing and verification for PDF; Register merges the parts.
@@ -8,6 +12,13 @@ func init() {
 		Format: document.PDF,
 		Sniff:  Sniff,
 		Open:   openDocument,
+		OpenAt: func(r io.ReaderAt, size int64, name string) (document.Document, error) {
+			d, err := OpenAt(r, size, name)
+			if err != nil {
+				return nil, err
+			}
+			return d, nil
+		},
 	})
 }
 

@@ -23,8 +23,22 @@ import (
 // returns the hub's error, if any, after filling the report; the caller calls rep.Decide().
 func Registry(ctx context.Context, c *client.Client, ob *Outbox, rep *document.VerifyReport) error {
 	data, _ := os.ReadFile(rep.File)
+	var ask Asker
+	if c != nil {
+		ask = c.Verify
+	}
+	return RegistryWith(ctx, ask, data, ob, rep)
+}
+
+// Asker answers a registry question: the hub client's Verify over HTTP, or the hub's own
+// Verify in process (sealhub's seal-check page). A refusal is an *api.Error.
+type Asker func(ctx context.Context, req api.VerifyRequest) (*api.VerifyResult, error)
+
+// RegistryWith is Registry with the question asked through ask (nil: no hub) about the
+// document data the caller holds (sealhub's seal check holds uploads in memory only).
+func RegistryWith(ctx context.Context, ask Asker, data []byte, ob *Outbox, rep *document.VerifyReport) error {
 	var hubErr error
-	if c == nil {
+	if ask == nil {
 		hubErr = errNoHub
 	}
 	for i := range rep.Signatures {
@@ -48,7 +62,7 @@ func Registry(ctx context.Context, c *client.Client, ob *Outbox, rep *document.V
 			continue
 		}
 		if hubErr == nil {
-			res, err := c.Verify(ctx, req)
+			res, err := ask(ctx, req)
 			if err == nil {
 				s.Registry = registryFact(res.Verdict, res.Problems)
 				for _, p := range res.Problems {

@@ -134,6 +134,15 @@ var migrations = []string{
 		started BIGINT NOT NULL,
 		seen BIGINT NOT NULL
 	)`,
+	// 5: staff accounts of the web console (argon2id password hashes).
+	`CREATE TABLE staff (
+		username TEXT PRIMARY KEY,
+		org_id TEXT NOT NULL,
+		role TEXT NOT NULL,
+		pass_hash TEXT NOT NULL,
+		created BIGINT NOT NULL,
+		disabled BIGINT NOT NULL DEFAULT 0
+	)`,
 }
 
 // goMigrations are migrations written in Go, named in the list as {{GO:name}}; they run in

@@ -350,6 +350,10 @@ func listRecordsQuery(orgID string, q RecordQuery) (string, []any) {
 		args = append(args, us(q.SignedBefore))
 		query += ` AND signed_at < $` + strconv.Itoa(len(args))
 	}
+	if q.Digest != "" {
+		args = append(args, strings.ToLower(q.Digest))
+		query += ` AND doc_digest = $` + strconv.Itoa(len(args))
+	}
 	args = append(args, q.Limit)
 	return query + ` ORDER BY seq LIMIT $` + strconv.Itoa(len(args)), args
 }

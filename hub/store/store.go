@@ -50,6 +50,19 @@ type RecordQuery struct {
 	// SignedFrom and SignedBefore bound the signing time (zero: unbounded); on PostgreSQL
 	// they prune the monthly partitions a query reads.
 	SignedFrom, SignedBefore time.Time
+	Digest                   string // the document digest (hex), "" for any
+}
+
+// Staff is a person who signs in to sealhub's web console. Role is a credential role (api:
+// admin, reviewer, auditor, org); the console acts as that role and OrgID. PassHash is an argon2id PHC string (hub/server makes and checks it); the password is never
+// stored.
+type Staff struct {
+	Username string    `json:"username"`
+	OrgID    string    `json:"orgId,omitempty"`
+	Role     string    `json:"role"`
+	PassHash string    `json:"-"`
+	Created  time.Time `json:"created"`
+	Disabled time.Time `json:"disabled,omitzero"`
 }
 
 // AuditQuery selects audit events; OrgID "" means every organisation (admin).
@@ -104,6 +117,11 @@ type Store interface {
 
 	// Lifecycle: applications, guarded seal changes and signed audit events (lifecycle.go).
 	Lifecycle
+
+	// Staff accounts of the web console; CreateStaff returns ErrExists for a taken username.
+	CreateStaff(ctx context.Context, s Staff) error
+	GetStaff(ctx context.Context, username string) (*Staff, error)
+	ListStaff(ctx context.Context) ([]Staff, error)
 
 	Close() error
 }

@@ -111,6 +111,7 @@ func runHubServe(ctx context.Context, env *Env) error {
 	rate := fs.Float64("rate", 100, "requests per second allowed per credential (negative: no limit)")
 	maxBody := fs.Int64("max-body", 4<<20, "largest request body in `bytes`")
 	lc := lifecycleFlags(fs)
+	wf := webFlags(fs)
 	args, err := Parse(fs, env.Args)
 	if err != nil {
 		return err
@@ -174,7 +175,11 @@ func runHubServe(ctx context.Context, env *Env) error {
 			return Usagef("demo workspace %s: %v", *demoDir, err)
 		}
 	}
-	srv := server.NewServer(*listen, h.Handler())
+	handler, err := wf.handler(h, *demoDir, *tlsCert != "")
+	if err != nil {
+		return err
+	}
+	srv := server.NewServer(*listen, handler)
 	if *clientCA != "" {
 		pemCA, err := os.ReadFile(*clientCA)
 		if err != nil {
@@ -197,6 +202,7 @@ func runHubServe(ctx context.Context, env *Env) error {
 	}
 	kid := h.HubKey().KeyID
 	fmt.Fprintf(env.Stdout, "sealhub: serving %s://%s (store %s, status key %s)\n", scheme, ln.Addr(), redactDSN(*db), kid)
+	fmt.Fprintf(env.Stdout, "sealhub: seal check %s://%s/ · staff console %s://%s/console/\n", scheme, ln.Addr(), scheme, ln.Addr())
 	errc := make(chan error, 1)
 	go func() {
 		if *tlsCert != "" {

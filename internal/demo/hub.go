@@ -2,6 +2,8 @@ package demo
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -87,6 +89,9 @@ func SeedHub(ctx context.Context, dir string, h *server.Hub) error {
 	default:
 		return err
 	}
+	if err := seedStaff(ctx, dir, h); err != nil {
+		return err
+	}
 	sealDER, err := os.ReadFile(filepath.Join(dir, "seal.esl"))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil // no seal in this workspace: nothing to file
@@ -114,6 +119,42 @@ func SeedHub(ctx context.Context, dir string, h *server.Hub) error {
 	}
 	if _, e := h.FileSeal(ctx, server.Admin, req); e != nil && e.Code != api.CodeAlreadyExists {
 		return fmt.Errorf("filing seal.esl: %w", e)
+	}
+	return nil
+}
+
+// StaffFile holds the demo's web console accounts, one "username password role" a line
+// (made with random passwords when missing): a reviewer, and a clerk of the demo organisation.
+const StaffFile = "staff.txt"
+
+func seedStaff(ctx context.Context, dir string, h *server.Hub) error {
+	path := filepath.Join(dir, StaffFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		pw := func() string {
+			r := make([]byte, 12)
+			rand.Read(r)
+			return base64.RawURLEncoding.EncodeToString(r)
+		}
+		b = []byte("reviewer " + pw() + " reviewer\ndemo-clerk " + pw() + " org\n")
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		org := ""
+		if f[2] == "org" {
+			org = DemoOrgID
+		}
+		if _, e := h.AddStaff(ctx, server.Admin, f[0], f[1], f[2], org); e != nil && e.Code != api.CodeAlreadyExists {
+			return fmt.Errorf("%s: staff account %s: %w", StaffFile, f[0], e)
+		}
 	}
 	return nil
 }
