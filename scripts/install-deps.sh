@@ -12,7 +12,8 @@ build_pkgs=(gcc pkg-config libgl1-mesa-dev xorg-dev libwayland-dev libxkbcommon-
 run_pkgs=(xvfb xauth dbus-x11)
 test_pkgs=(xvfb xauth dbus-x11 imagemagick xdotool poppler-utils qpdf mupdf-tools libnss3-tools openssl
            postgresql default-jre-headless libpdfbox2-java libbcprov-java libbcpkix-java libbcutil-java
-           libcommons-logging-java poppler-data)
+           libcommons-logging-java poppler-data
+           chromium)   # hub/web's browser tests drive it with chromedp
 
 want=("${build_pkgs[@]}")
 case "$mode" in

@@ -18,6 +18,14 @@ if [ -x "$bin/sealhub" ] && "$bin/sealhub" --help 2>/dev/null | grep -q serve; t
   export SEALDESK_HUB_TOKEN_FILE=$PWD/$dir/hub-token.txt   # the demo client's bearer token (made by demo init)
   # Wait until the hub listens, so the first signing can check the seal status online.
   for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/8443) 2>/dev/null && break; sleep 0.2; done
+  # The hub's web pages, and the demo's console accounts (demo init / serve --demo made them).
+  echo "Seal check (验章):       http://127.0.0.1:8443/"
+  echo "Staff console (控制台):  http://127.0.0.1:8443/console/"
+  if [ -f "$dir/staff.txt" ]; then
+    while read -r user pass role; do
+      if [ -n "$user" ]; then echo "  sign in as $user / $pass ($role)"; fi
+    done <"$dir/staff.txt"
+  fi
 fi
 if [ -n "${hub:-}" ] && [ -f "$dir/hub-reviewer-token.txt" ]; then
   # The demo seal came through apply → approve → fetch; one more application waits (issue 13).
