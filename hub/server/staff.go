@@ -66,15 +66,16 @@ func CheckPassword(hash, password string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
-// StaffPrincipal is the principal a signed-in staff member acts as.
+// StaffPrincipal is the principal a signed-in staff member acts as: the account's role (one
+// of the credential roles: admin, reviewer, auditor, org) and organisation.
 func StaffPrincipal(s *store.Staff) api.Principal {
-	if s.Role == store.StaffReviewer {
-		return api.Principal{Role: api.RoleAdmin, Label: "web:" + s.Username}
-	}
-	return api.Principal{Role: api.RoleOrg, OrgID: s.OrgID, Label: "web:" + s.Username}
+	return api.Principal{Role: s.Role, OrgID: s.OrgID, Label: "web:" + s.Username}
 }
 
-// AddStaff creates a console account (admin). Passwords need at least 10 characters.
+// AddStaff creates a console account (admin) with one of the roles admin (the hub operator),
+// reviewer (decides applications; may belong to an organisation, whose own applications it
+// then may not decide), auditor (reads every audit trail) or org (an organisation's user;
+// org required). Passwords need at least 10 characters.
 func (h *Hub) AddStaff(ctx context.Context, p api.Principal, username, password, role, org string) (*store.Staff, *api.ErrorBody) {
 	if e := requireAdmin(p, "adding a staff account"); e != nil {
 		return nil, e
@@ -86,19 +87,24 @@ func (h *Hub) AddStaff(ctx context.Context, p api.Principal, username, password,
 		return nil, api.Errf(api.CodeInvalidField, "the password must be 10-256 characters long")
 	}
 	switch role {
-	case store.StaffReviewer:
+	case api.RoleAdmin, api.RoleAuditor:
 		if org != "" {
-			return nil, api.Errf(api.CodeInvalidField, "a reviewer belongs to no organisation (give no --org)")
+			return nil, api.Errf(api.CodeInvalidField, "an %s account belongs to no organisation (give no --org)", role)
 		}
-	case store.StaffOrg:
-		if _, err := h.st.GetOrg(ctx, org); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return nil, api.Errf(api.CodeNotFound, "organisation %q is not registered", org)
+	case api.RoleReviewer, api.RoleOrg:
+		if org == "" && role == api.RoleOrg {
+			return nil, api.Errf(api.CodeInvalidField, "an org account needs its organisation (--org)")
+		}
+		if org != "" {
+			if _, err := h.st.GetOrg(ctx, org); err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					return nil, api.Errf(api.CodeNotFound, "organisation %q is not registered", org)
+				}
+				return nil, internal(err)
 			}
-			return nil, internal(err)
 		}
 	default:
-		return nil, api.Errf(api.CodeInvalidField, "role %q: want %s or %s", role, store.StaffReviewer, store.StaffOrg)
+		return nil, api.Errf(api.CodeInvalidField, "role %q: want admin, reviewer, auditor or org", role)
 	}
 	s := store.Staff{Username: username, OrgID: org, Role: role, PassHash: HashPassword(password), Created: h.now()}
 	if err := h.st.CreateStaff(ctx, s); err != nil {

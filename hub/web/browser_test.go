@@ -65,7 +65,7 @@ func TestBrowser(t *testing.T) {
 	}
 	js := func(expr string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			_, err := chromedp.Evaluate[bool]("(" + expr + ", true)")(ctx, tg)
+			_, err := chromedp.Evaluate[bool]("("+expr+", true)")(ctx, tg)
 			return err
 		})
 	}
@@ -195,32 +195,63 @@ func TestBrowser(t *testing.T) {
 	}
 	shot("web-7-seal-lookup")
 
-	// The reviewer signs in, suspends the demo seal with a reason, and finds it in the audit log.
+	// A reviewer signs in, opens org-a's application (the seal picture at true size, the
+	// certificate request's subject), approves it, and finds the approval in the audit log.
 	signin := func(user string) {
 		t.Helper()
 		run("sign in as "+user, chromedp.Navigate(h.url+"/console/signin"), chromedp.WaitVisible(chromedp.CSS("#signin-form")),
 			chromedp.SendKeys(chromedp.CSS("#username"), user), chromedp.SendKeys(chromedp.CSS("#password"), h.staff[user]),
-			chromedp.Click(chromedp.CSS("#signin")), chromedp.WaitVisible(chromedp.CSS("#seals")))
+			chromedp.Click(chromedp.CSS("#signin")), chromedp.WaitVisible(chromedp.CSS(".signout")))
 	}
 	run("sign-in page", chromedp.Navigate(h.url+"/console/signin"), chromedp.WaitVisible(chromedp.CSS("#signin-form")))
 	shot("web-8-signin")
 	signin("reviewer")
-	if s := text("#seals"); !strings.Contains(s, esID) || !strings.Contains(s, h.env.A.SealID) {
-		t.Errorf("reviewer's seal list: %q", s)
+	run("queue", chromedp.WaitVisible(chromedp.CSS("#applications")))
+	if s := text("#applications"); !strings.Contains(s, "Org A 合同专用章") || !strings.Contains(s, "待审核") {
+		t.Errorf("reviewer's queue: %q", s)
 	}
-	shot("web-9-console-seals")
+	shot("web-9-applications")
+	run("application", chromedp.Navigate(h.url+"/console/applications/"+h.appID), chromedp.WaitVisible(chromedp.CSS("#decision-form")))
+	if s := text("#application"); !strings.Contains(s, "Holder of org-a") {
+		t.Errorf("application page: no CSR subject: %q", s)
+	}
+	// The picture shows 40 mm wide: 151 CSS pixels at 96 per inch.
+	if w, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.getElementById("picture").getBoundingClientRect().width`)); err != nil || w < 150 || w > 152 {
+		t.Errorf("seal picture %v CSS px wide (%v), want 151 (40 mm)", w, err)
+	}
+	shot("web-10-application")
+	run("approve", chromedp.SetValue(chromedp.CSS("#decision"), "approve"), chromedp.SendKeys(chromedp.CSS("#decision-reason"), "材料齐全，同意制章"),
+		chromedp.Click(chromedp.CSS("#decide")), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	if s := text("#app-status"); s != "已批准" {
+		t.Errorf("after approving: %q: %s", s, text("main"))
+	}
+	shot("web-11-application-approved")
+	run("audit (reviewer)", chromedp.Navigate(h.url+"/console/audit"), chromedp.WaitVisible(chromedp.CSS("#audit")))
+	if s := text("#audit"); !strings.Contains(s, "application.approved") || !strings.Contains(s, "web:reviewer") {
+		t.Errorf("audit log after the approval: %q", s)
+	}
+	shot("web-12-audit-approval")
+	run("sign out", chromedp.Click(chromedp.CSS(".signout button")), chromedp.WaitVisible(chromedp.CSS("#signin-form")))
+
+	// The hub operator suspends the demo seal with a reason, and finds it in the audit log.
+	signin("admin")
+	run("seals", chromedp.WaitVisible(chromedp.CSS("#seals")))
+	if s := text("#seals"); !strings.Contains(s, esID) || !strings.Contains(s, h.env.A.SealID) {
+		t.Errorf("admin's seal list: %q", s)
+	}
+	shot("web-13-console-seals")
 	run("suspend", chromedp.Navigate(h.url+"/console/seals/"+esID), chromedp.WaitVisible(chromedp.CSS("#status-form")),
 		chromedp.SetValue(chromedp.CSS("#action"), "suspend"), chromedp.SendKeys(chromedp.CSS("#reason"), "审核暂停：材料待补"),
 		chromedp.Click(chromedp.CSS("#apply")), chromedp.WaitVisible(chromedp.CSS(".flash")))
 	if s := text("#seal-status"); s != "已暂停" {
 		t.Errorf("after suspending: status %q", s)
 	}
-	shot("web-10-seal-suspended")
+	shot("web-14-seal-suspended")
 	run("audit", chromedp.Navigate(h.url+"/console/audit"), chromedp.WaitVisible(chromedp.CSS("#audit")))
-	if s := text("#audit"); !strings.Contains(s, "seal.status") || !strings.Contains(s, "admin:web:reviewer") || !strings.Contains(s, "审核暂停：材料待补") {
+	if s := text("#audit"); !strings.Contains(s, "seal.status") || !strings.Contains(s, "admin:web:admin") || !strings.Contains(s, "审核暂停：材料待补") {
 		t.Errorf("audit log: %q", s)
 	}
-	shot("web-11-audit")
+	shot("web-15-audit")
 	// A form without its CSRF token is refused and changes nothing.
 	run("no CSRF token", chromedp.Navigate(h.url+"/console/seals/"+esID), chromedp.WaitVisible(chromedp.CSS("#status-form")),
 		js(`document.querySelector("#status-form input[name=csrf]").remove()`),
@@ -229,19 +260,19 @@ func TestBrowser(t *testing.T) {
 	if s := text("#error-message"); !strings.Contains(s, "CSRF") {
 		t.Errorf("form without a CSRF token: %q", s)
 	}
-	shot("web-12-csrf-refused")
+	shot("web-16-csrf-refused")
 	if s, _ := h.env.Hub.Seal(context.Background(), api.Principal{Role: api.RoleAdmin}, esID); s.Status != api.StatusSuspended {
 		t.Errorf("the refused form changed the seal to %s", s.Status)
 	}
 	run("records", chromedp.Navigate(h.url+"/console/records?org=org-a"), chromedp.WaitVisible(chromedp.CSS("#records")))
-	shot("web-13-records")
+	shot("web-17-records")
 	run("orgs", chromedp.Navigate(h.url+"/console/orgs"), chromedp.WaitVisible(chromedp.CSS("#orgs")))
-	shot("web-14-orgs")
+	shot("web-18-orgs")
 	run("english", chromedp.Navigate(h.url+"/?lang=en"), chromedp.WaitVisible(chromedp.CSS("#check-form")))
 	if s := text("#check-form"); !strings.Contains(s, "The file is checked in memory and not kept.") {
 		t.Errorf("English check page: %q", s)
 	}
-	shot("web-15-check-english")
+	shot("web-19-check-english")
 	run("sign out", chromedp.Navigate(h.url+"/console/seals"), chromedp.Click(chromedp.CSS(".signout button")),
 		chromedp.WaitVisible(chromedp.CSS("#signin-form")))
 
@@ -252,7 +283,7 @@ func TestBrowser(t *testing.T) {
 	if s := text("main"); strings.Contains(s, "contract-org-b") || !strings.Contains(s, "not among your organisation's records") {
 		t.Errorf("org-a's clerk at org-b's record: %q", s)
 	}
-	shot("web-16-other-org-denied")
+	shot("web-20-other-org-denied")
 	run("guess org-b's list", chromedp.Navigate(h.url+"/console/records?org=org-b"), chromedp.WaitVisible(chromedp.CSS("#error-message")))
 	if s := text("main"); strings.Contains(s, "rec-org-b") {
 		t.Errorf("org-a's clerk sees org-b's records: %q", s)

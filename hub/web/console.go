@@ -130,7 +130,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		SameSite: http.SameSiteStrictMode, Secure: s.secure(r)})
 	next := r.PostFormValue("next")
 	if !strings.HasPrefix(next, "/console/") || strings.HasPrefix(next, "/console/signin") {
-		next = "/console/seals"
+		next = sess.Home()
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

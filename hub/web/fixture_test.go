@@ -3,10 +3,18 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509/pkix"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
 	"encoding/hex"
-	"net/http"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -21,13 +29,18 @@ import (
 	_ "sealdesk/document/ofd/ofdsig"
 	_ "sealdesk/document/pdf"
 	_ "sealdesk/document/pdfium"
+	"github.com/emmansun/gmsm/smx509"
+
 	"sealdesk/hub/api"
+	hubca "sealdesk/hub/ca"
 	"sealdesk/hub/hubtest"
+	"sealdesk/hub/maker"
 	"sealdesk/hub/server"
 	"sealdesk/hub/web"
 	"sealdesk/internal/demo"
 	"sealdesk/signer"
 	"sealdesk/signer/keys"
+	"sealdesk/signer/pki"
 	"sealdesk/signer/softkey"
 )
 
@@ -103,12 +116,42 @@ type hub struct {
 	srv   *httptest.Server
 	url   string
 	staff map[string]string // username → password
+	appID string            // org-a's submitted application
+}
+
+// sealPicture is a red ring on a transparent background, 151 px (40 mm at 96 dpi).
+func sealPicture(t testing.TB) []byte {
+	const n = 151
+	img := image.NewNRGBA(image.Rect(0, 0, n, n))
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			d := math.Hypot(float64(x-n/2), float64(y-n/2))
+			if d > n/2-8 && d < n/2-1 || d < 12 {
+				img.Set(x, y, color.NRGBA{R: 0xc8, G: 0x10, B: 0x2e, A: 0xff})
+			}
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 func startHub(t testing.TB, opt web.Options) *hub {
 	t.Helper()
 	ws := demoDocs(t)
-	env := hubtest.Start(t, "sqlite", server.Options{CRLDir: ws.Path(demo.CRLDir), ParseSeal: server.SESParser, VerifyBlob: server.SESVerifier})
+	chain, err := pki.NewChain(signer.ECDSA, "Web Test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk, err := chain.Issue(pki.Template{Kind: pki.SealMaker, CommonName: "Web Test Seal Maker"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := hubtest.Start(t, "sqlite", server.Options{CRLDir: ws.Path(demo.CRLDir), ParseSeal: server.SESParser, VerifyBlob: server.SESVerifier,
+		Maker: &maker.SES{Key: mk.Key, Cert: mk.Cert},
+		CA:    &hubca.Local{Key: chain.Intermediate.Key, Cert: chain.Intermediate.Cert, Chain: []*smx509.Certificate{chain.Root.Cert}}})
 	ctx := context.Background()
 	if err := demo.SeedHub(ctx, ws.Dir, env.Hub); err != nil {
 		t.Fatal(err)
@@ -137,6 +180,19 @@ func startHub(t testing.TB, opt web.Options) *hub {
 			t.Fatalf("record for %s: %v %+v", o.ID, e, res)
 		}
 	}
+	// An application of org-a waiting for a reviewer.
+	holder, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	csr, err := smx509.CreateCertificateRequest(rand.Reader, &smx509.CertificateRequest{Subject: pkix.Name{CommonName: "Holder of org-a", Organization: []string{"Org org-a"}}}, holder)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, e := env.Hub.Apply(ctx, api.Principal{Role: api.RoleOrg, OrgID: env.A.ID, Label: "client"}, api.ApplicationRequest{
+		UnitName: "Org A 单位", USCC: env.A.USCC, SealType: "04", SealName: "Org A 合同专用章", CSR: csr,
+		Picture: sealPicture(t), Contact: "张三 010-12345678", Submit: true})
+	if e != nil {
+		t.Fatal(e)
+	}
+	h.appID = app.ID
 	opt.Hub = env.Hub
 	opt.API = env.Hub.Handler()
 	roots, err := os.ReadFile(ws.Path("root.pem"))

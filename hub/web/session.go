@@ -106,6 +106,18 @@ func (ss *sessions) get(id string) *session {
 	return s
 }
 
+// Holds reports whether the role holds seals and records (admin: every organisation's; org:
+// its own); reviewers and auditors work on applications and the audit trail.
+func (s *session) Holds() bool { return s.Role == api.RoleAdmin || s.Role == api.RoleOrg }
+
+// Home is where the console opens for the role.
+func (s *session) Home() string {
+	if s.Holds() {
+		return "/console/seals"
+	}
+	return "/console/applications"
+}
+
 func (ss *sessions) end(id string) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()

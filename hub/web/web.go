@@ -154,7 +154,7 @@ func (s *Server) routes() {
 	page("POST /console/signin", s.signin)
 	page("POST /console/signout", s.staff(s.signout))
 	page("GET /console/{$}", s.staff(func(w http.ResponseWriter, r *http.Request, c *call) {
-		http.Redirect(w, r, "/console/seals", http.StatusSeeOther)
+		http.Redirect(w, r, c.s.Home(), http.StatusSeeOther)
 	}))
 	page("GET /console/seals", s.staff(s.seals))
 	page("GET /console/seals/{id}", s.staff(s.seal))
@@ -163,6 +163,9 @@ func (s *Server) routes() {
 	page("GET /console/records/{org}/{id}", s.staff(s.record))
 	page("GET /console/audit", s.staff(s.audit))
 	page("GET /console/orgs", s.staff(s.orgs))
+	page("GET /console/applications", s.staff(s.applications))
+	page("GET /console/applications/{id}", s.staff(s.application))
+	page("POST /console/applications/{id}/decision", s.staff(s.decide))
 	page("/console/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, tr(langOf(r), "err.notFound"))
 	})
@@ -239,6 +242,9 @@ var funcs = template.FuncMap{
 		return t.UTC().Format("2006-01-02 15:04:05Z")
 	},
 	"list": func(v ...string) []string { return v },
+	// mmpx converts millimetres to CSS pixels (96 per inch), so a picture shows at its true
+	// size on a screen whose scale is right.
+	"mmpx": func(mm float64) float64 { return mm * 96 / 25.4 },
 	"short": func(s string, n int) string {
 		if len(s) <= n {
 			return s

@@ -291,14 +291,41 @@ func TestConsoleHTTP(t *testing.T) {
 		t.Errorf("after sign-out: %d", code)
 	}
 
-	// The reviewer sees every organisation.
+	// The admin sees every organisation.
 	r := browserless(t)
-	signIn(t, r, h.url, "reviewer", h.staff["reviewer"])
+	signIn(t, r, h.url, "admin", h.staff["admin"])
 	if code, body := get(t, r, h.url+"/console/records?org=org-b"); code != 200 || !strings.Contains(body, "rec-org-b") {
-		t.Errorf("reviewer, org-b's records: %d %s", code, excerpt(body))
+		t.Errorf("admin, org-b's records: %d %s", code, excerpt(body))
 	}
 	if code, body := get(t, r, h.url+"/console/orgs"); code != 200 || !strings.Contains(body, "demo-org") {
-		t.Errorf("reviewer, organisations: %d %s", code, excerpt(body))
+		t.Errorf("admin, organisations: %d %s", code, excerpt(body))
+	}
+
+	// A reviewer returns org-a's application with a reason; org-a's clerk sees it returned,
+	// org-b's clerk cannot open it; the return is in the audit trail, by the reviewer.
+	rv := browserless(t)
+	rcsrf := signIn(t, rv, h.url, "reviewer", h.staff["reviewer"])
+	if code, body := get(t, rv, h.url+"/console/applications"); code != 200 || !strings.Contains(body, h.appID[:8]) {
+		t.Errorf("reviewer's queue: %d %s", code, excerpt(body))
+	}
+	if code, body := post(t, rv, h.url+"/console/applications/"+h.appID+"/decision", url.Values{"csrf": {rcsrf}, "decision": {"return"}}); code != 422 && code != 400 || !strings.Contains(body, "reason") {
+		t.Errorf("return without a reason: %d %s", code, excerpt(body))
+	}
+	if code, body := post(t, rv, h.url+"/console/applications/"+h.appID+"/decision", url.Values{"csrf": {rcsrf}, "decision": {"return"}, "reason": {"营业执照扫描件不清晰"}}); code != http.StatusSeeOther {
+		t.Fatalf("return: %d %s", code, excerpt(body))
+	}
+	if _, body := get(t, rv, h.url+"/console/audit"); !strings.Contains(body, "application.returned") || !strings.Contains(body, "web:reviewer") {
+		t.Errorf("audit after the return: %s", excerpt(body))
+	}
+	ca := browserless(t)
+	signIn(t, ca, h.url, "clerk-org-a", h.staff["clerk-org-a"])
+	if code, body := get(t, ca, h.url+"/console/applications/"+h.appID); code != 200 || !strings.Contains(body, `data-status="returned"`) || !strings.Contains(body, "营业执照扫描件不清晰") {
+		t.Errorf("org-a's clerk, the returned application: %d %s", code, excerpt(body))
+	}
+	cb := browserless(t)
+	signIn(t, cb, h.url, "clerk-org-b", h.staff["clerk-org-b"])
+	if code, body := get(t, cb, h.url+"/console/applications/"+h.appID); code != 404 || strings.Contains(body, "Org A 合同专用章") {
+		t.Errorf("org-b's clerk, org-a's application: %d %s", code, excerpt(body))
 	}
 
 	// Sign-in attempts are limited per address.

@@ -124,7 +124,8 @@ func SeedHub(ctx context.Context, dir string, h *server.Hub) error {
 }
 
 // StaffFile holds the demo's web console accounts, one "username password role" a line
-// (made with random passwords when missing): a reviewer, and a clerk of the demo organisation.
+// (made with random passwords when missing): the hub operator (admin), a reviewer, an
+// auditor, and a clerk of the demo organisation (org).
 const StaffFile = "staff.txt"
 
 func seedStaff(ctx context.Context, dir string, h *server.Hub) error {
@@ -136,7 +137,7 @@ func seedStaff(ctx context.Context, dir string, h *server.Hub) error {
 			rand.Read(r)
 			return base64.RawURLEncoding.EncodeToString(r)
 		}
-		b = []byte("reviewer " + pw() + " reviewer\ndemo-clerk " + pw() + " org\n")
+		b = []byte("admin " + pw() + " admin\nreviewer " + pw() + " reviewer\nauditor " + pw() + " auditor\ndemo-clerk " + pw() + " org\n")
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			return err
 		}
