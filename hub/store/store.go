@@ -54,8 +54,8 @@ type RecordQuery struct {
 }
 
 // Staff is a person who signs in to sealhub's web console. Role is a credential role (api:
-// admin, reviewer, auditor, org); the console acts as that role and OrgID. PassHash is an argon2id PHC string (hub/server makes and checks it); the password is never
-// stored.
+// admin, reviewer, auditor, org); the console acts as that role and OrgID. PassHash is an
+// argon2id PHC string (hub/server makes and checks it); the password is never stored.
 type Staff struct {
 	Username string    `json:"username"`
 	OrgID    string    `json:"orgId,omitempty"`

@@ -3,9 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -182,15 +180,15 @@ func (s *Server) Verify(ctx context.Context, data []byte, name string) (*documen
 	if err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(data)
 	ask := func(ctx context.Context, req api.VerifyRequest) (*api.VerifyResult, error) {
 		res, e := s.hub.Verify(ctx, api.Principal{}, req)
 		if e != nil {
-			return nil, e
+			// A refusal as the HTTP client reports it, so RegistryWith treats it alike.
+			return nil, &api.Error{HTTPStatus: api.StatusFor(e.Code), ErrorBody: *e}
 		}
 		return res, nil
 	}
-	if err := outbox.RegistryWith(ctx, ask, hex.EncodeToString(sum[:]), nil, rep); err != nil {
+	if err := outbox.RegistryWith(ctx, ask, data, nil, rep); err != nil {
 		rep.Problems = append(rep.Problems, document.Problem{Code: "registry-unreachable", Message: err.Error()})
 	}
 	rep.Decide()
