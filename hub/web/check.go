@@ -23,6 +23,7 @@ import (
 	"sealdesk/hub/outbox"
 	"sealdesk/hub/server"
 	"sealdesk/internal/overlay"
+	"sealdesk/internal/report"
 )
 
 type checkData struct {
@@ -202,6 +203,8 @@ type sigView struct {
 	State    string
 	Verdict  string
 	Facts    []fact
+	Reasons  []string // why the verdict is what it is (internal/report's catalogue)
+	Notes    []string // other findings
 	Problems []document.Problem
 }
 
@@ -222,24 +225,40 @@ type reportData struct {
 	MaxPages int
 	JSONHref template.URL
 	JSONName string
+	PDFHref  template.URL
+	PDFName  string
 	PageErr  string
 }
 
-func factText(lang, v string) string {
-	switch v {
-	case document.OK, document.Failed, document.Unknown, document.None, document.Allowed, document.Disallowed:
-		return tr(lang, "fact."+v)
-	case "":
-		return tr(lang, "fact.notAsked")
+func reportLang(lang string) report.Lang {
+	if lang == langEN {
+		return report.English
 	}
-	return v
+	return report.Chinese
 }
 
-func factClass(v string) string {
+// factClass colours a fact's value: the label/value lines are internal/report's (the same the
+// app's panel and the PDF report show), matched to the facts they state.
+func factClass(s *document.SignatureReport, i int) string {
+	var v string
+	switch i {
+	case 3:
+		v = string(s.Integrity)
+	case 4:
+		v = s.ChangesAfter
+	case 5:
+		v = string(s.Trust)
+	case 6:
+		v = string(s.Revocation)
+	case 7:
+		v = string(s.Registry)
+	default:
+		return ""
+	}
 	switch v {
-	case document.OK, document.None, document.Allowed:
+	case string(document.OK), document.None, document.Allowed:
 		return "ok"
-	case document.Failed, document.Disallowed:
+	case string(document.Failed), document.Disallowed:
 		return "bad"
 	}
 	return "warn"
@@ -252,38 +271,35 @@ func statusText(lang, st string) string {
 	return st
 }
 
-// result builds the report page: the facts of each signature, its registry entry (status at
-// signing and now), and the pages with the seals outlined.
+// result builds the report page: the verdict and facts of each signature in words (package
+// internal/report's catalogue, as the app and the PDF report say them), the seal's registry
+// entry (status at signing and now), the pages with the seals outlined, and the report to
+// download as JSON and PDF.
 func (s *Server) result(ctx context.Context, lang string, data []byte, rep *document.VerifyReport) *reportData {
+	l := reportLang(lang)
 	st := overlay.Worst(rep)
-	d := &reportData{Rep: rep, State: st.Name(), Verdict: tr(lang, "state."+st.Name()), MaxPages: s.opt.MaxPages}
+	d := &reportData{Rep: rep, State: st.Name(), Verdict: report.IndicationText(rep.Indication, l), MaxPages: s.opt.MaxPages}
 	if len(rep.Signatures) == 0 {
 		d.Verdict = tr(lang, "rep.nosig")
 	}
+	base := strings.TrimSuffix(rep.File, filepath.Ext(rep.File))
 	js, _ := json.MarshalIndent(rep, "", "  ")
 	d.JSONHref = template.URL("data:application/json;base64," + base64.StdEncoding.EncodeToString(js))
-	d.JSONName = strings.TrimSuffix(rep.File, filepath.Ext(rep.File)) + "-report.json"
+	d.JSONName = base + "-report.json"
+	var pdf bytes.Buffer
+	if err := report.WritePDF(&pdf, rep, report.Options{Lang: l}); err == nil {
+		d.PDFHref = template.URL("data:application/pdf;base64," + base64.StdEncoding.EncodeToString(pdf.Bytes()))
+		d.PDFName = base + "-report.pdf"
+	}
 	for i := range rep.Signatures {
 		sg := &rep.Signatures[i]
 		sst := overlay.StateOf(sg)
-		v := sigView{N: i + 1, State: sst.Name(), Verdict: tr(lang, "state."+sst.Name()), Problems: sg.Problems}
+		v := sigView{N: i + 1, State: sst.Name(), Verdict: report.IndicationText(sg.Indication, l),
+			Reasons: report.Reasons(sg, l), Notes: report.Notes(sg, l), Problems: sg.Problems}
+		for j, line := range report.Lines(sg, l) {
+			v.Facts = append(v.Facts, fact{line[0], line[1], factClass(sg, j)})
+		}
 		add := func(label, value, class string) { v.Facts = append(v.Facts, fact{tr(lang, label), value, class}) }
-		add("rep.signer", sg.Signer, "")
-		when := sg.SignedAt
-		if sg.TimeSource != "" {
-			when += " (" + sg.TimeSource + ")"
-		}
-		add("rep.time", when, "")
-		add("rep.profile", sg.Profile, "")
-		add("rep.integrity", factText(lang, sg.Integrity), factClass(sg.Integrity))
-		add("rep.changes", factText(lang, sg.ChangesAfter), factClass(sg.ChangesAfter))
-		add("rep.trust", factText(lang, sg.Trust), factClass(sg.Trust))
-		add("rep.revocation", factText(lang, sg.Revocation), factClass(sg.Revocation))
-		if sg.Seal != nil {
-			add("rep.seal", fmt.Sprintf("%s (%s, %s – %s)", sg.Seal.Name, sg.Seal.ESID, sg.Seal.ValidStart, sg.Seal.ValidEnd), "")
-			add("rep.sealChecks", factText(lang, sg.Seal.Checks), factClass(sg.Seal.Checks))
-		}
-		add("rep.registry", factText(lang, sg.Registry), factClass(sg.Registry))
 		if sg.Seal != nil {
 			if ps, e := s.hub.LookupSeal(ctx, sg.Seal.ESID); e == nil {
 				if t, err := time.Parse(time.RFC3339, sg.SignedAt); err == nil {
@@ -310,7 +326,7 @@ func statusClass(st string) string {
 	switch st {
 	case api.StatusActive:
 		return "ok"
-	case api.StatusSuspended:
+	case api.StatusSuspended, api.StatusFiled:
 		return "warn"
 	}
 	return "bad"
