@@ -76,7 +76,7 @@ func (s *Server) applicationPage(w http.ResponseWriter, r *http.Request, c *call
 		flash = tr(c.lang, "app.decided")
 	}
 	v := s.view(r, c, a.SealName, d)
-	v.Flash = flash
+	v.Flash, v.FlashBad = flash, code >= 400
 	s.render(w, r, code, "application", v)
 }
 

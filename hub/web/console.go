@@ -90,7 +90,7 @@ func (s *Server) signinPage(w http.ResponseWriter, r *http.Request, code int, fl
 			SameSite: http.SameSiteStrictMode, Secure: s.secure(r)})
 	}
 	next := r.FormValue("next")
-	s.render(w, r, code, "signin", &view{CSRF: tok, Title: tr(langOf(r), "signin.heading"), Flash: flash, Data: next})
+	s.render(w, r, code, "signin", &view{CSRF: tok, Title: tr(langOf(r), "signin.heading"), Flash: flash, FlashBad: true, Data: next})
 }
 
 func clientAddr(r *http.Request) string {
@@ -191,7 +191,7 @@ func (s *Server) sealPage(w http.ResponseWriter, r *http.Request, c *call, code 
 		flash = tr(c.lang, "seal.changed")
 	}
 	v := s.view(r, c, sl.Name, d)
-	v.Flash = flash
+	v.Flash, v.FlashBad = flash, code >= 400
 	s.render(w, r, code, "seal", v)
 }
 

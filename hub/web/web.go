@@ -221,6 +221,8 @@ type view struct {
 	Title string
 	Data  any
 	Flash string
+	// FlashBad marks the flash as a refusal (red) rather than a done action (green).
+	FlashBad bool
 }
 
 // T translates a message id in the page's language.
