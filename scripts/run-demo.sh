@@ -9,6 +9,9 @@ if [ ! -f "$dir/workspace.json" ]; then
   "$bin/sealctl" demo init --dir "$dir"
 fi
 export SOFTHSM2_CONF=$PWD/$dir/softhsm2.conf
+# The workspace's own key config and outbox: the demo never touches ~/.config/sealdesk.
+export SEALDESK_CONFIG=$PWD/$dir/config.json
+export SEALDESK_OUTBOX=$PWD/$dir/outbox.db
 export SEALDESK_PIN=$(cat "$dir/pin.txt")
 if [ -x "$bin/sealhub" ] && "$bin/sealhub" --help 2>/dev/null | grep -q serve; then
   "$bin/sealhub" serve --listen 127.0.0.1:8443 --db "sqlite:$PWD/$dir/hub.db" --demo "$PWD/$dir" >"$dir/sealhub.log" 2>&1 &

@@ -38,10 +38,9 @@ import (
 	"sealdesk/hub/api"
 	"sealdesk/hub/client"
 	"sealdesk/hub/outbox"
-	"sealdesk/internal/demo"
+	"sealdesk/internal/session"
 	"sealdesk/signer"
 	"sealdesk/signer/keys"
-	"sealdesk/signer/token"
 )
 
 // Options configures the main window.
@@ -86,11 +85,10 @@ type MainWindow struct {
 	keyStatus, hubStatus, outboxStatus, msg *widget.Label
 	pageLabel                               *widget.Label
 
-	hub       *client.Client
+	// core is the application core (internal/session): configuration, registry, outbox,
+	// signing and verification. Everything here is widgets and wiring around it.
+	core      *session.Core
 	hubState  string
-	ob        *outbox.Outbox
-	trustPEM  []byte
-	manifest  *demo.Manifest
 	sealFiles []string
 
 	// Document state (UI goroutine only).
@@ -117,6 +115,9 @@ type MainWindow struct {
 	pinDialog *PINDialog
 	// chooser is the app's own file dialog last shown (tests drive it).
 	chooser *FileChooser
+	// lastSigned says where the last signed copy went; it stays in the status bar after the
+	// copy opens.
+	lastSigned string
 }
 
 // NewMainWindow builds the main window of app.
@@ -134,7 +135,7 @@ func NewMainWindow(app fyne.App, opts Options) *MainWindow {
 	m := &MainWindow{App: app, Window: w, opts: opts, ctx: ctx, cancel: cancel,
 		thumbCache: map[int]image.Image{}, counts: map[string]int{}, last: map[string]string{}}
 	m.trace("window created")
-	m.loadWorkspace()
+	m.openCore()
 	m.build()
 	m.trace("widgets built")
 	m.startCore()
@@ -170,62 +171,35 @@ func (m *MainWindow) Close() {
 	if m.keys != nil {
 		m.keys.Close()
 	}
-	if m.ob != nil {
-		m.ob.Close()
-	}
+	m.core.Close()
 	if m.doc != nil {
 		m.doc.Close()
 	}
 }
 
-func (m *MainWindow) loadWorkspace() {
-	dir := m.opts.Workspace
-	if dir == "" {
-		return
+// openCore opens the configuration: the workspace's own (its key configuration, outbox and
+// trust roots) with --workspace, else the user's. Problems that leave the app usable go to the
+// status bar once it is built.
+func (m *MainWindow) openCore() {
+	cfg := session.Config{Workspace: m.opts.Workspace, Outbox: m.opts.Outbox, NoHub: m.opts.NoHub || m.opts.Hub != nil}
+	c, warns, err := session.Open(cfg)
+	if err != nil && cfg.Workspace != "" {
+		fmt.Fprintf(os.Stderr, "sealdesk: %v\n", err)
+		cfg.Workspace = ""
+		c, warns, err = session.Open(cfg)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "workspace.json"))
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "sealdesk: workspace %s: %v\n", dir, err)
-		return
+		fmt.Fprintf(os.Stderr, "sealdesk: %v\n", err)
+		c = &session.Core{}
 	}
-	var man demo.Manifest
-	if err := json.Unmarshal(data, &man); err != nil {
-		fmt.Fprintf(os.Stderr, "sealdesk: workspace %s/workspace.json: %v\n", dir, err)
-		return
+	for _, w := range warns {
+		fmt.Fprintf(os.Stderr, "sealdesk: %v\n", w)
 	}
-	m.manifest = &man
-	abs := func(p string) string {
-		if p == "" || filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(dir, p)
+	if m.opts.Hub != nil && !m.opts.NoHub {
+		c.Hub = m.opts.Hub
 	}
-	if man.Root != "" {
-		m.trustPEM, _ = os.ReadFile(abs(man.Root))
-	}
-	for _, s := range man.Seals {
-		m.sealFiles = append(m.sealFiles, abs(s))
-	}
-	if man.SoftHSM != "" && os.Getenv("SOFTHSM2_CONF") == "" {
-		// The demo token lives in the workspace's SoftHSM2 store.
-		os.Setenv("SOFTHSM2_CONF", abs(man.SoftHSM))
-	}
-}
-
-func (m *MainWindow) workspaceKeystores() []string {
-	if m.manifest == nil {
-		return nil
-	}
-	var out []string
-	for _, k := range m.manifest.Keys {
-		if p := keyEntryPath(k); p != "" {
-			if !filepath.IsAbs(p) {
-				p = filepath.Join(m.opts.Workspace, p)
-			}
-			out = append(out, p)
-		}
-	}
-	return out
+	m.core = c
+	m.sealFiles = append(m.sealFiles, c.SealFiles...)
 }
 
 func (m *MainWindow) build() {
@@ -324,7 +298,8 @@ func (m *MainWindow) build() {
 			}
 		}
 	})
-	w.Resize(fyne.NewSize(1200, 780))
+	// Fits a 1366×768 laptop screen with its panel and title bar.
+	w.Resize(fyne.NewSize(1200, 680))
 }
 
 func isDocument(p string) bool {
@@ -340,15 +315,11 @@ func (m *MainWindow) startCore() {
 		m.Keys.Start(m.ctx)
 	} else {
 		go func() {
-			var k keys.Layer
-			cfg, err := keys.LoadConfig()
-			if err == nil {
-				k, err = keys.NewLive(m.ctx, cfg, m.workspaceKeystores()...)
-			}
+			k, err := m.core.Keys(m.ctx)
 			m.trace("key watcher started")
 			fyne.Do(func() {
 				if err != nil {
-					m.setMsg(err.Error())
+					m.setMsg(Tf("keys.unavailable", err))
 					m.keys = &keys.Stores{}
 				} else {
 					m.keys = k
@@ -357,30 +328,6 @@ func (m *MainWindow) startCore() {
 				m.Keys.Start(m.ctx)
 			})
 		}()
-	}
-	if !m.opts.NoHub {
-		m.hub = m.opts.Hub
-		if m.hub == nil {
-			if c, err := client.FromEnv("", ""); err == nil {
-				m.hub = c
-			} else {
-				m.setMsg(err.Error())
-			}
-		}
-	}
-	// The same outbox as sealctl ($SEALDESK_OUTBOX or the user config dir), so records of the
-	// CLI and the app sync together.
-	obPath := m.opts.Outbox
-	if obPath == "" {
-		obPath, _ = outbox.DefaultPath()
-	}
-	if obPath != "" {
-		os.MkdirAll(filepath.Dir(obPath), 0o700)
-		if ob, err := outbox.Open(obPath, outbox.Options{}); err == nil {
-			m.ob = ob
-		} else {
-			fmt.Fprintf(os.Stderr, "sealdesk: outbox %s: %v\n", obPath, err)
-		}
 	}
 	m.updateHubStatus("")
 	if m.opts.Open != "" {
@@ -398,15 +345,15 @@ func (m *MainWindow) updateHubStatus(state string) {
 		m.hubState = state
 	}
 	switch {
-	case m.hub == nil:
+	case m.core.Hub == nil:
 		m.hubStatus.SetText(T("status.hubNone"))
 	case m.hubState != "":
 		m.hubStatus.SetText(m.hubState)
 	default:
 		m.hubStatus.SetText(T("status.hubIdle"))
 	}
-	if m.ob != nil {
-		if c, err := m.ob.Counts(); err == nil {
+	if ob := m.core.Outbox; ob != nil {
+		if c, err := ob.Counts(); err == nil {
 			m.outboxStatus.SetText(Tf("status.outbox", c[outbox.StateReady]+c[outbox.StatePending]))
 		}
 	}
@@ -435,8 +382,8 @@ func (m *MainWindow) reloadSeals() {
 			return
 		}
 		seen[it.ESID] = true
-		if m.ob != nil {
-			if st, _, err := m.ob.CachedStatus(it.ESID); err == nil {
+		if ob := m.core.Outbox; ob != nil {
+			if st, _, err := ob.CachedStatus(it.ESID); err == nil {
 				it.Status = st.Status
 			}
 		}
@@ -731,12 +678,13 @@ func (m *MainWindow) Sign() {
 		dialog.ShowInformation(T("action.sign"), T("place.none"), m.Window)
 		return
 	}
-	m.signFiles([]string{m.docPath}, m.placements, nil)
+	m.signFiles([]string{m.docPath}, m.placements)
 }
 
-// signFiles signs each file with the placements after one PIN entry (one logged-in session for
-// a batch). lastErr is the previous PIN attempt's error.
-func (m *MainWindow) signFiles(files []string, placements []document.Placement, lastErr error) {
+// signFiles signs each file with the placements through the core (session.Core.Run): the seal
+// is checked first, then the PIN dialog asks (again after a wrong PIN, with the tries left),
+// then every file is signed after that one login, with a progress dialog for a batch.
+func (m *MainWindow) signFiles(files []string, placements []document.Placement) {
 	e, ok := m.Keys.Current()
 	if !ok {
 		dialog.ShowInformation(T("action.sign"), T("sign.noKey"), m.Window)
@@ -752,133 +700,135 @@ func (m *MainWindow) signFiles(files []string, placements []document.Placement, 
 	}
 	subject := e.Identity.Label
 	if e.Identity.Certificate != nil {
-		subject = e.Identity.Certificate.Subject.String()
+		subject = certName(e.Identity.Certificate.Subject.CommonName, e.Identity.Certificate.Subject.String())
 	}
 	names := make([]string, len(files))
 	for i, f := range files {
 		names[i] = filepath.Base(f)
 	}
-	what := Tf("sign.what", strings.Join(names, ", "), seal.Name, subject)
+	what := Tf("sign.what", strings.Join(names, "、"), seal.Name, subject, e.Title())
 	tok := e.Token
-	if tok != nil {
-		if cur, ok := m.Keys.tokens[tok.Key()]; ok {
-			tok = &cur
-		}
-	}
-	m.pinDialog = ShowPINDialog(m.Window, what, tok, lastErr, func(pin []byte) {
-		m.startSigning(e, seal, files, placements, pin)
-	}, nil)
-	m.notify("pin", "shown")
-}
-
-func (m *MainWindow) startSigning(e KeyEntry, seal *SealItem, files []string, placements []document.Placement, pin []byte) {
 	ctx, cancel := context.WithCancel(m.ctx)
 	m.signMu.Lock()
 	m.signing, m.signCancel, m.signToken = true, cancel, e.Token
 	m.signMu.Unlock()
-	m.setMsg(T("status.signing"))
+
+	ask := func(lastErr error) ([]byte, bool) {
+		ch := make(chan []byte, 1)
+		fyne.Do(func() {
+			t := tok
+			if t != nil {
+				if cur, ok := m.Keys.tokens[t.Key()]; ok {
+					t = &cur
+				}
+			}
+			m.pinDialog = ShowPINDialog(m.Window, what, t, lastErr, func(pin []byte) { ch <- pin }, func() { ch <- nil })
+			m.notify("pin", "shown")
+		})
+		select {
+		case pin := <-ch:
+			return pin, pin != nil
+		case <-ctx.Done():
+			return nil, false
+		}
+	}
 	var progress *widget.ProgressBar
 	var progDlg dialog.Dialog
 	var progLabel *widget.Label
-	if len(files) > 1 {
-		progress = widget.NewProgressBar()
-		progress.Max = float64(len(files))
-		progLabel = widget.NewLabel("")
-		progDlg = dialog.NewCustom(T("sign.batchTitle"), T("action.cancel"), container.NewVBox(progLabel, progress), m.Window)
-		progDlg.SetOnClosed(cancel)
-		progDlg.Show()
-	}
-	keys := m.keys
-	go func() {
-		defer cancel()
-		id, err := keys.Open(ctx, e.Identity.URI, pin)
-		clear(pin)
-		if err != nil {
+	finished := false // UI goroutine only
+	job := session.Job{KeyURI: e.Identity.URI, Seal: seal.DER, Files: files,
+		Request: func(string) *document.SignRequest {
+			return &document.SignRequest{Placements: append([]document.Placement(nil), placements...)}
+		},
+		Progress: func(p session.Progress) {
 			fyne.Do(func() {
-				m.endSigning()
-				if progDlg != nil {
-					progDlg.Hide()
+				if p.Index == 0 && !p.Done {
+					m.setMsg(T("status.signing"))
 				}
-				var pe *signer.PINError
-				if errors.As(err, &pe) && !errors.Is(err, signer.ErrPINLocked) && pe.TriesLeft != 0 {
-					m.signFiles(files, placements, err) // ask again, showing the tries left
+				if len(files) < 2 {
 					return
 				}
-				m.failSign(err)
-			})
-			return
-		}
-		if id.Close != nil {
-			defer id.Close()
-		}
-		s := &Signing{Identity: id, Seal: seal, Hub: m.hub, Outbox: m.ob}
-		if err := s.Check(ctx); err != nil {
-			fyne.Do(func() {
-				m.endSigning()
-				if progDlg != nil {
-					progDlg.Hide()
+				if progDlg == nil {
+					progress = widget.NewProgressBar()
+					progress.Max = float64(len(files))
+					progLabel = widget.NewLabel("")
+					progDlg = dialog.NewCustom(T("sign.batchTitle"), T("action.cancel"), container.NewVBox(progLabel, progress), m.Window)
+					progDlg.SetOnClosed(func() {
+						if !finished {
+							cancel() // the dialog's Cancel button
+						}
+					})
+					progDlg.Show()
 				}
-				m.failSign(fmt.Errorf("%s", Tf("sign.refused", err)))
+				progLabel.SetText(Tf("sign.batchItem", p.Index+1, len(files), filepath.Base(p.File)))
+				if p.Done {
+					progress.SetValue(float64(p.Index + 1))
+				}
 			})
-			return
-		}
-		var outs []string
-		failed := 0
-		var lastErr error
-		for i, in := range files {
-			if ctx.Err() != nil {
-				break
-			}
-			if progress != nil {
-				i, in := i, in
-				fyne.Do(func() {
-					progLabel.SetText(Tf("sign.batchItem", i+1, len(files), filepath.Base(in)))
-					progress.SetValue(float64(i))
-				})
-			}
-			out, err := s.SignOne(ctx, in, placements)
-			if err != nil {
-				failed++
-				lastErr = fmt.Errorf("%s: %w", filepath.Base(in), err)
-				continue
-			}
-			outs = append(outs, out)
-		}
-		if m.hub != nil && m.ob != nil && len(outs) > 0 {
-			// Best effort: the records stay in the outbox for the next sync otherwise.
-			m.ob.Push(m.ctx, m.hub)
-		}
+		}}
+	go func() {
+		defer cancel()
+		res, err := m.core.Run(ctx, m.keys, job, ask)
 		fyne.Do(func() {
-			removed := !m.endSigning()
+			finished = true
 			if progDlg != nil {
 				progDlg.Hide()
 			}
-			m.updateHubStatus("")
-			if removed || errors.Is(lastErr, token.ErrTokenRemoved) {
-				if !removed {
-					dialog.ShowError(errors.New(T("sign.removed")), m.Window)
-					m.notify("signed", "error: "+T("sign.removed"))
-				}
-				m.setMsg(T("sign.removed"))
-				return
-			}
-			if len(files) > 1 {
-				dialog.ShowInformation(T("sign.batchTitle"), Tf("sign.batchDone", len(outs), failed), m.Window)
-				m.notify("batch", fmt.Sprintf("%d/%d", len(outs), failed))
-			} else if lastErr != nil {
-				m.failSign(lastErr)
-				return
-			}
-			if len(outs) == 0 {
-				return
-			}
-			m.setMsg(Tf("status.signed", filepath.Base(outs[len(outs)-1])))
-			m.notify("signed", outs[len(outs)-1])
-			if len(files) == 1 {
-				m.Open(outs[0]) // shows the new seal, verified
-			}
+			m.signDone(files, res, err)
 		})
 	}()
+}
+
+// signDone shows how a signing ended.
+func (m *MainWindow) signDone(files []string, res *session.Result, err error) {
+	removed := !m.endSigning()
+	m.updateHubStatus("")
+	if res != nil && res.Stopped != nil && err == nil {
+		err = res.Stopped
+	}
+	if removed || session.Classify(err) == session.KindKeyRemoved {
+		if !removed {
+			dialog.ShowError(errors.New(T("sign.removed")), m.Window)
+		}
+		m.setMsg(T("sign.removed"))
+		m.notify("signed", "error: "+T("sign.removed"))
+		if res != nil && len(files) > 1 {
+			m.notify("batch", fmt.Sprintf("%d/%d", len(res.Signed), len(files)-len(res.Signed)))
+		}
+		return
+	}
+	if res == nil || (len(files) == 1 && len(res.Failed) > 0) {
+		if session.Classify(err) == session.KindCancelled {
+			m.setMsg(T("sign.cancelled"))
+			m.notify("signed", "error: cancelled")
+			return
+		}
+		if res != nil {
+			err = res.Failed[0].Err
+		}
+		m.failSign(err)
+		return
+	}
+	if len(files) > 1 {
+		msg := Tf("sign.batchDone", len(res.Signed), len(files)-len(res.Signed))
+		for _, f := range res.Failed {
+			msg += "\n" + filepath.Base(f.File) + "：" + userError(f.Err)
+		}
+		dialog.ShowInformation(T("sign.batchTitle"), msg, m.Window)
+		m.setMsg(Tf("sign.batchDone", len(res.Signed), len(files)-len(res.Signed)))
+		m.notify("batch", fmt.Sprintf("%d/%d", len(res.Signed), len(files)-len(res.Signed)))
+	}
+	if len(res.Signed) == 0 {
+		return
+	}
+	last := res.Signed[len(res.Signed)-1]
+	m.notify("signed", last)
+	if len(files) == 1 {
+		// The copy is named so that the original is never overwritten; say where it went.
+		m.lastSigned = Tf("status.signed", filepath.Base(last))
+		m.setMsg(m.lastSigned)
+		m.Open(last) // shows the new seal, verified
+	}
 }
 
 // endSigning clears the signing state; false means it was stopped already (token removed).
@@ -891,7 +841,7 @@ func (m *MainWindow) endSigning() bool {
 }
 
 func (m *MainWindow) failSign(err error) {
-	msg := Tf("sign.failed", err)
+	msg := Tf("sign.failed", userError(err))
 	var pe *signer.PINError
 	if errors.Is(err, signer.ErrPINLocked) || (errors.As(err, &pe) && pe.TriesLeft == 0) {
 		msg = T("pin.locked")
@@ -909,7 +859,7 @@ func (m *MainWindow) verify(path string) {
 	}
 	m.setMsg(T("status.verifying"))
 	go func() {
-		rep, err := Verify(m.ctx, path, m.trustPEM, m.hub, m.ob)
+		rep, err := m.core.Verify(m.ctx, path)
 		fyne.Do(func() {
 			if path != m.docPath {
 				return
@@ -971,7 +921,7 @@ func (m *MainWindow) ExportPDF(path string) error {
 
 // Sync pushes the outbox to the hub and refreshes the seals' statuses.
 func (m *MainWindow) Sync() {
-	if m.hub == nil || m.ob == nil {
+	if m.core.Hub == nil || m.core.Outbox == nil {
 		m.updateHubStatus("")
 		m.notify("synced", "none")
 		return
@@ -982,14 +932,11 @@ func (m *MainWindow) Sync() {
 		ids = append(ids, it.ESID)
 	}
 	go func() {
-		res, err := m.ob.Sync(m.ctx, m.hub)
-		if err == nil && len(ids) > 0 {
-			_, _, err = m.ob.RefreshStatus(m.ctx, m.hub, ids...)
-		}
+		res, err := m.core.Sync(m.ctx, 1, ids...)
 		fyne.Do(func() {
 			if err != nil {
 				m.updateHubStatus(Tf("status.hubDown", shortErr(err)))
-				m.setMsg(Tf("sync.failed", err))
+				m.setMsg(Tf("sync.failed", shortErr(err)))
 				m.notify("synced", "error: "+err.Error())
 				return
 			}
@@ -1159,7 +1106,7 @@ func (m *MainWindow) SignBatch(files []string) {
 		dialog.ShowInformation(T("sign.batchTitle"), T("place.none"), m.Window)
 		return
 	}
-	m.signFiles(files, append([]document.Placement(nil), m.placements...), nil)
+	m.signFiles(files, append([]document.Placement(nil), m.placements...))
 }
 
 func (m *MainWindow) showExport(ext string, write func(string) error) {
@@ -1169,7 +1116,7 @@ func (m *MainWindow) showExport(ext string, write func(string) error) {
 	}
 	base := strings.TrimSuffix(filepath.Base(m.docPath), filepath.Ext(m.docPath))
 	m.chooseFile(fileRequest{Mode: ChooseSave, Title: T("verify.report"), Dir: filepath.Dir(m.docPath),
-		Name: base + "-report" + ext, Exts: []string{ext}}, func(p string) {
+		Name: base + T("file.reportSuffix") + ext, Exts: []string{ext}}, func(p string) {
 		if err := write(p); err != nil {
 			dialog.ShowError(err, m.Window)
 			m.notify("exported", "error: "+err.Error())

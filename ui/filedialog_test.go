@@ -149,6 +149,7 @@ func dialogWindow(t *testing.T, k Keys) (*MainWindow, string) {
 	m := NewMainWindow(a, Options{Keys: k, NoHub: true, Outbox: filepath.Join(t.TempDir(), "outbox.db"), Lang: Chinese})
 	t.Cleanup(m.Close)
 	a.Preferences().SetString("lastDir", root)
+	waitUI(t, "the key listings", func() bool { return m.eventCounts()["keys"] >= 2 })
 	return m, root
 }
 
@@ -224,7 +225,7 @@ func TestExportDialogTakesAFullPath(t *testing.T) {
 	fyne.DoAndWait(func() { m.showExport(".json", m.ExportJSON) }) // 文件 → 导出验证报告 (JSON)…
 	waitEvent(t, m, "dialog", since)
 	c := m.chooser
-	if c.Path.Text != "contract-report.json" || c.Dir != root {
+	if c.Path.Text != "contract-验证报告.json" || c.Dir != root {
 		t.Fatalf("the save dialog suggests %q in %s", c.Path.Text, c.Dir)
 	}
 	// Select the suggested name, type an absolute path elsewhere, press Enter.
@@ -264,6 +265,9 @@ func TestBatchDialogSignsAFolder(t *testing.T) {
 	defer cancel()
 	m, root := dialogWindow(t, &keys.Stores{Source: r.Watch(ctx), Stores: []signer.KeyStore{r}})
 	waitUI(t, "the token's key", func() bool {
+		if m.eventCounts()["keys"] < 2 {
+			return false // the listing at start and the one after the insert event
+		}
 		for _, e := range m.Keys.Entries() {
 			if e.Token != nil && e.Token.Label == "Batch Key" {
 				return true

@@ -2,6 +2,12 @@ package ui
 
 import (
 	"fmt"
+	"os"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	flang "fyne.io/fyne/v2/lang"
+
 	"sort"
 	"sync/atomic"
 )
@@ -25,6 +31,19 @@ func SetLang(l Lang) {
 		l = Chinese
 	}
 	lang.Store(l)
+	toolkitLang(l)
+}
+
+// toolkitLang makes fyne's own words (the Quit menu item, the OK/Cancel/Yes/No buttons and
+// titles of its dialogs) follow the UI language instead of the system locale: fyne takes its
+// locale from the environment whenever translations are added.
+func toolkitLang(l Lang) {
+	loc, words := "en", `{"Quit": "Quit"}`
+	if l == Chinese {
+		loc, words = "zh_CN", `{"Quit": "退出", "Error": "错误", "OK": "确定", "Cancel": "取消", "Yes": "是", "No": "否", "Information": "提示"}`
+	}
+	os.Setenv("LANGUAGE", loc)
+	flang.AddTranslationsForLocale([]byte(words), fyne.Locale(strings.Replace(loc, "_CN", "-Hans", 1)))
 }
 
 // CurrentLang returns the UI language.
@@ -80,7 +99,7 @@ var messages = map[string]map[Lang]string{
 	"menu.cross":       {Chinese: "骑缝章…", English: "Cross-page seal…"},
 	"menu.clear":       {Chinese: "清除待盖印章", English: "Clear placements"},
 	"menu.settings":    {Chinese: "设置", English: "Settings"},
-	"menu.language":    {Chinese: "语言 / Language", English: "Language / 语言"},
+	"menu.language":    {Chinese: "语言", English: "Language"},
 	"menu.dark":        {Chinese: "深色主题", English: "Dark theme"},
 	"menu.light":       {Chinese: "浅色主题", English: "Light theme"},
 	"menu.restart":     {Chinese: "语言将在重新启动后生效", English: "The language changes at the next start"},
@@ -149,14 +168,31 @@ var messages = map[string]map[Lang]string{
 	"place.noSeal":  {Chinese: "请先选择印章", English: "Choose a seal first"},
 	"place.none":    {Chinese: "请先把印章拖到页面上", English: "Place a seal on the page first"},
 
-	"sign.noKey":      {Chinese: "请先插入印章密钥或添加软证书", English: "Insert a seal key or add a keystore first"},
-	"sign.removed":    {Chinese: "印章密钥已拔出，签章已停止", English: "The seal key was removed: signing stopped"},
-	"sign.failed":     {Chinese: "签章失败：%v", English: "Signing failed: %v"},
-	"sign.refused":    {Chinese: "印章不可用：%v", English: "Seal not usable: %v"},
-	"sign.batchTitle": {Chinese: "批量签章", English: "Batch signing"},
-	"sign.batchItem":  {Chinese: "%d / %d：%s", English: "%d of %d: %s"},
-	"sign.batchDone":  {Chinese: "完成 %d 个，失败 %d 个", English: "%d done, %d failed"},
-	"sign.what":       {Chinese: "文件：%s\n印章：%s\n证书：%s", English: "Document: %s\nSeal: %s\nCertificate: %s"},
+	"sign.noKey":              {Chinese: "请先插入印章密钥或添加软证书", English: "Insert a seal key or add a keystore first"},
+	"sign.removed":            {Chinese: "印章密钥已拔出，签章已停止", English: "The seal key was removed: signing stopped"},
+	"sign.failed":             {Chinese: "签章失败：%v", English: "Signing failed: %v"},
+	"sign.refused":            {Chinese: "印章不可用：%v", English: "Seal not usable: %v"},
+	"sign.batchTitle":         {Chinese: "批量签章", English: "Batch signing"},
+	"sign.batchItem":          {Chinese: "%d / %d：%s", English: "%d of %d: %s"},
+	"sign.batchDone":          {Chinese: "完成 %d 个，失败 %d 个", English: "%d done, %d failed"},
+	"sign.what":               {Chinese: "文件：%s\n印章：%s\n证书：%s\n密钥：%s", English: "Document: %s\nSeal: %s\nCertificate: %s\nKey: %s"},
+	"sign.cancelled":          {Chinese: "已取消签章", English: "Signing cancelled"},
+	"keys.unavailable":        {Chinese: "无法读取密钥配置：%v", English: "Cannot read the key configuration: %v"},
+	"seal.seal_revoked":       {Chinese: "印章已吊销，不能再用于签章", English: "The seal is revoked and can no longer sign"},
+	"seal.seal_suspended":     {Chinese: "印章已暂停使用", English: "The seal is suspended"},
+	"seal.seal_withdrawn":     {Chinese: "印章已撤销", English: "The seal is withdrawn"},
+	"seal.seal_lost":          {Chinese: "印章已挂失", English: "The seal is reported lost"},
+	"seal.seal_not_filed":     {Chinese: "印章未在印章中心备案", English: "The seal is not filed with the seal hub"},
+	"seal.seal_expired":       {Chinese: "印章已过有效期", English: "The seal has expired"},
+	"seal.seal_not_yet_valid": {Chinese: "印章尚未生效", English: "The seal is not yet valid"},
+	"seal.status_stale":       {Chinese: "印章状态太久未更新，请连接印章中心后点“同步”", English: "The seal's status is too old: connect to the hub and press Sync"},
+	"seal.status_unknown":     {Chinese: "无法确认印章状态：印章中心连不上，本机也没有可用的记录", English: "The seal's status cannot be confirmed: the hub is unreachable and nothing is cached"},
+	"seal.hub_refused":        {Chinese: "印章中心拒绝了查询，请检查本机的中心凭据", English: "The hub refused the question: check this computer's hub credential"},
+	"seal.unusable":           {Chinese: "印章当前不可用", English: "The seal cannot sign now"},
+	"seal.reason":             {Chinese: "（原因：%s）", English: " (reason: %s)"},
+	"seal.since":              {Chinese: "，自 %s 起", English: ", since %s"},
+	"hub.unreachable":         {Chinese: "连不上印章中心（网络不通或中心未运行）", English: "The seal hub cannot be reached (network down or hub not running)"},
+	"hub.refused":             {Chinese: "印章中心拒绝了请求（%s）", English: "The hub refused the request (%s)"},
 
 	"pin.title":     {Chinese: "输入 PIN 码", English: "Enter PIN"},
 	"pin.password":  {Chinese: "输入软证书口令", English: "Enter the keystore password"},
@@ -188,6 +224,16 @@ var messages = map[string]map[Lang]string{
 	"verify.goto":       {Chinese: "转到第 %d 页", English: "Go to page %d"},
 	"verify.exported":   {Chinese: "报告已保存：%s", English: "Report saved: %s"},
 
+	"verify.sigNo":         {Chinese: "签章 %d", English: "Signature %d"},
+	"time.claimed":         {Chinese: "（签章人电脑时间，未经时间戳证明）", English: " (the signer's clock, not time-stamped)"},
+	"time.timestamp":       {Chinese: "（可信时间戳）", English: " (time-stamped)"},
+	"sealStatus.active":    {Chinese: "有效", English: "active"},
+	"sealStatus.revoked":   {Chinese: "已吊销", English: "revoked"},
+	"sealStatus.suspended": {Chinese: "已暂停", English: "suspended"},
+	"sealStatus.withdrawn": {Chinese: "已撤销", English: "withdrawn"},
+	"sealStatus.lost":      {Chinese: "已挂失", English: "lost"},
+	"sealStatus.unknown":   {Chinese: "未备案", English: "not filed"},
+
 	"fact.ok":         {Chinese: "通过", English: "ok"},
 	"fact.failed":     {Chinese: "失败", English: "failed"},
 	"fact.unknown":    {Chinese: "未知", English: "unknown"},
@@ -196,24 +242,25 @@ var messages = map[string]map[Lang]string{
 	"fact.disallowed": {Chinese: "不允许的修改", English: "disallowed"},
 	"fact.notAsked":   {Chinese: "未查询", English: "not asked"},
 
-	"file.open":        {Chinese: "打开文件", English: "Open file"},
-	"file.save":        {Chinese: "保存文件", English: "Save file"},
-	"file.saveBtn":     {Chinese: "保存", English: "Save"},
-	"file.choose":      {Chinese: "选择此文件夹", English: "Choose this folder"},
-	"file.path":        {Chinese: "路径：", English: "Path:"},
-	"file.pathHint":    {Chinese: "输入或粘贴完整路径，按回车确定", English: "Type or paste a full path, then press Enter"},
-	"file.location":    {Chinese: "位置：%s", English: "Folder: %s"},
-	"file.up":          {Chinese: "上一级", English: "Up"},
-	"file.home":        {Chinese: "主目录", English: "Home"},
-	"file.empty":       {Chinese: "请选择或输入文件名", English: "Choose or type a file name"},
-	"file.notFound":    {Chinese: "找不到文件：%s", English: "No such file: %s"},
-	"file.notDir":      {Chinese: "不是文件夹：%s", English: "Not a folder: %s"},
-	"file.noDir":       {Chinese: "文件夹不存在：%s", English: "No such folder: %s"},
-	"file.wrongType":   {Chinese: "请选择 %s 文件", English: "Choose a %s file"},
-	"file.unreadable":  {Chinese: "无法打开文件夹：%s", English: "Cannot open the folder %s"},
-	"file.exists":      {Chinese: "“%s”已存在，要覆盖吗？", English: "\"%s\" exists. Replace it?"},
-	"file.overwrite":   {Chinese: "覆盖", English: "Replace"},
-	"sign.batchFolder": {Chinese: "选择要批量签章的文件夹", English: "Choose the folder to sign"},
+	"file.reportSuffix": {Chinese: "-验证报告", English: "-report"},
+	"file.open":         {Chinese: "打开文件", English: "Open file"},
+	"file.save":         {Chinese: "保存文件", English: "Save file"},
+	"file.saveBtn":      {Chinese: "保存", English: "Save"},
+	"file.choose":       {Chinese: "选择此文件夹", English: "Choose this folder"},
+	"file.path":         {Chinese: "路径：", English: "Path:"},
+	"file.pathHint":     {Chinese: "输入或粘贴完整路径，按回车确定", English: "Type or paste a full path, then press Enter"},
+	"file.location":     {Chinese: "位置：%s", English: "Folder: %s"},
+	"file.up":           {Chinese: "上一级", English: "Up"},
+	"file.home":         {Chinese: "主目录", English: "Home"},
+	"file.empty":        {Chinese: "请选择或输入文件名", English: "Choose or type a file name"},
+	"file.notFound":     {Chinese: "找不到文件：%s", English: "No such file: %s"},
+	"file.notDir":       {Chinese: "不是文件夹：%s", English: "Not a folder: %s"},
+	"file.noDir":        {Chinese: "文件夹不存在：%s", English: "No such folder: %s"},
+	"file.wrongType":    {Chinese: "请选择 %s 文件", English: "Choose a %s file"},
+	"file.unreadable":   {Chinese: "无法打开文件夹：%s", English: "Cannot open the folder %s"},
+	"file.exists":       {Chinese: "“%s”已存在，要覆盖吗？", English: "\"%s\" exists. Replace it?"},
+	"file.overwrite":    {Chinese: "覆盖", English: "Replace"},
+	"sign.batchFolder":  {Chinese: "选择要批量签章的文件夹", English: "Choose the folder to sign"},
 
 	"sync.done":   {Chinese: "同步完成：上传 %d 条记录", English: "Synced: %d record(s) sent"},
 	"sync.failed": {Chinese: "同步失败：%v", English: "Sync failed: %v"},

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"sealdesk/document"
+	"sealdesk/signer/keys"
 )
 
 // pagesDoc is a document of blank A4 pages whose text search returns fixed hits: enough for
@@ -33,9 +34,11 @@ func (d *pagesDoc) Close() error                                  { return nil }
 
 func TestKeywordCoordinateAndCrossPagePlacements(t *testing.T) {
 	a := test.NewTempApp(t)
-	_, k := fakeKeys(t)
-	m := NewMainWindow(a, Options{Keys: k, NoHub: true, Outbox: t.TempDir() + "/outbox.db"})
+	// No keys and no token events: the one key listing at start refills the tray; let it
+	// happen before the test's seal goes in.
+	m := NewMainWindow(a, Options{Keys: &keys.Stores{}, NoHub: true, Outbox: t.TempDir() + "/outbox.db"})
 	defer m.Close()
+	waitUI(t, "the key listing", func() bool { return m.eventCounts()["keys"] >= 1 })
 	seal := &SealItem{Name: "测试专用章", ESID: "e1", Picture: standInPicture(), W: 40, H: 40}
 	m.Tray.SetItems([]*SealItem{seal})
 	doc := &pagesDoc{n: 3, hits: []document.Hit{

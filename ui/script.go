@@ -11,9 +11,6 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-
-	"sealdesk/internal/demo"
-	"sealdesk/signer/softkey"
 )
 
 // ScriptEnv names the environment variable with a test script for the app to run.
@@ -302,16 +299,4 @@ func (m *MainWindow) dragSealTo(x, y float64) error {
 	}
 	item.DragEnd()
 	return nil
-}
-
-// keyEntryPath is the keystore file of a workspace key ("" for token keys).
-func keyEntryPath(k demo.KeyEntry) string {
-	if k.Store != "keystore" {
-		return ""
-	}
-	p, err := softkey.ParseFileURI(k.URI)
-	if err != nil {
-		return ""
-	}
-	return p
 }

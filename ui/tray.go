@@ -154,7 +154,7 @@ func (w *trayItem) CreateRenderer() fyne.WidgetRenderer {
 		info += " · " + T("seals.revoked")
 		name.Importance = widget.LowImportance
 	} else if w.item.Status != "" {
-		info += " · " + Tf("seals.status", w.item.Status)
+		info += " · " + Tf("seals.status", sealStatusText(w.item.Status))
 	}
 	sub := widget.NewLabel(info)
 	sub.Importance = widget.LowImportance
@@ -249,4 +249,12 @@ func (w *trayItem) DragEnd() {
 	if w.tray.OnDrop != nil {
 		w.tray.OnDrop(w.item, v.Page, cx, cy)
 	}
+}
+
+// sealStatusText is a registry status word in the UI language.
+func sealStatusText(st string) string {
+	if _, ok := messages["sealStatus."+st]; ok {
+		return T("sealStatus." + st)
+	}
+	return st
 }

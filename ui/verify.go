@@ -77,7 +77,8 @@ func OverlaysOf(r *document.VerifyReport) []Overlay {
 			if j >= len(s.Rects) {
 				break
 			}
-			out = append(out, Overlay{Page: pg, Rect: s.Rects[j], State: st, Label: s.Signer})
+			// Numbered like the panel's cards ("签章 1"), so an outline and its card match.
+			out = append(out, Overlay{Page: pg, Rect: s.Rects[j], State: st, Label: Tf("verify.sigNo", i+1)})
 		}
 	}
 	return out
@@ -152,4 +153,15 @@ func (p *SigPanel) SetReport(r *document.VerifyReport) {
 	}
 	p.Box.Objects = objs
 	p.Box.Refresh()
+}
+
+// subjectName is the common name of a distinguished name ("CN=张三,O=…" → "张三"), or the name
+// as it is when it has none.
+func subjectName(dn string) string {
+	for _, part := range strings.Split(dn, ",") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(part), "="); ok && strings.EqualFold(k, "CN") && v != "" {
+			return v
+		}
+	}
+	return dn
 }

@@ -49,7 +49,8 @@ func runDemoInit(ctx context.Context, env *Env) error {
 		fmt.Fprintf(env.Stdout, "SoftHSM2 token %q: export SOFTHSM2_CONF=%s\n", demo.DemoTokenLabel, m.SoftHSM)
 	}
 	if p := m.Files["config"]; p != "" {
-		fmt.Fprintf(env.Stdout, "registered in the key config %s\n", p)
+		// The workspace's own key config; the user's is left alone.
+		fmt.Fprintf(env.Stdout, "registered in the workspace's key config %s (export SEALDESK_CONFIG=%s)\n", ws.Path(p), ws.Path(p))
 	}
 	for _, n := range m.Notes {
 		fmt.Fprintf(env.Stdout, "note: %s\n", n)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/emmansun/gmsm/smx509"
 
+	"sealdesk/internal/workspace"
 	"sealdesk/signer"
 )
 
@@ -34,12 +35,7 @@ type KeyPair struct {
 }
 
 // KeyEntry is one key the workspace made, as listed in workspace.json.
-type KeyEntry struct {
-	URI       string              `json:"uri"`
-	Algorithm signer.KeyAlgorithm `json:"algorithm"`
-	Label     string              `json:"label"`
-	Store     string              `json:"store"` // "softhsm" or "keystore"
-}
+type KeyEntry = workspace.KeyEntry
 
 // Workspace is the state the steps build up; Manifest is what workspace.json holds.
 type Workspace struct {
@@ -56,19 +52,8 @@ type Workspace struct {
 	Manifest Manifest
 }
 
-// Manifest is workspace.json.
-type Manifest struct {
-	Dir       string            `json:"dir"`
-	Algorithm string            `json:"algorithm"`
-	Root      string            `json:"root"`
-	PINFile   string            `json:"pinFile"`
-	Keys      []KeyEntry        `json:"keys"`
-	Seals     []string          `json:"seals"`
-	Files     map[string]string `json:"files"`
-	Module    string            `json:"module,omitempty"`
-	SoftHSM   string            `json:"softhsm2Conf,omitempty"`
-	Notes     []string          `json:"notes,omitempty"`
-}
+// Manifest is workspace.json (package internal/workspace reads it).
+type Manifest = workspace.Manifest
 
 // Step is one part of building the workspace.
 type Step struct {

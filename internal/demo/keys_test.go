@@ -16,7 +16,8 @@ import (
 
 // TestDemoKeys checks the PKI, keystore, token and config steps on a real workspace.
 func TestDemoKeys(t *testing.T) {
-	t.Setenv(keys.ConfigEnv, filepath.Join(t.TempDir(), "config.json"))
+	userConfig := filepath.Join(t.TempDir(), "config.json")
+	t.Setenv(keys.ConfigEnv, userConfig)
 	dir := t.TempDir()
 	ctx := context.Background()
 	ws, err := Init(ctx, dir, signer.ECDSA)
@@ -70,7 +71,11 @@ func TestDemoKeys(t *testing.T) {
 		t.Fatalf("seal maker key %s, want sm2", got)
 	}
 
-	cfg, err := keys.LoadConfig()
+	// The workspace's own key config, never the user's (issue 11, defect 6).
+	if _, err := os.Stat(userConfig); !os.IsNotExist(err) {
+		t.Fatalf("demo init wrote the user's key config %s (%v)", userConfig, err)
+	}
+	cfg, err := keys.LoadConfigFile(filepath.Join(dir, "config.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +138,7 @@ func TestDemoKeys(t *testing.T) {
 	if _, err := Init(ctx, dir, signer.ECDSA); err != nil {
 		t.Fatal(err)
 	}
-	cfg2, _ := keys.LoadConfig()
+	cfg2, _ := keys.LoadConfigFile(filepath.Join(dir, "config.json"))
 	l, err = keys.List(ctx, &keys.Config{NoDiscovery: true, Modules: cfg2.Modules})
 	if err != nil {
 		t.Fatal(err)

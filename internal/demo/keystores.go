@@ -7,6 +7,7 @@ import (
 
 	"github.com/emmansun/gmsm/smx509"
 
+	"sealdesk/internal/workspace"
 	"sealdesk/signer"
 	"sealdesk/signer/keys"
 	"sealdesk/signer/softkey"
@@ -59,10 +60,12 @@ func makeKeystores(ctx context.Context, ws *Workspace) error {
 }
 
 // registerKeys records the demo token's module (with its SOFTHSM2_CONF) and the keystores
-// in the key config ($SEALDESK_CONFIG or the user config dir), so that a plain
-// `sealctl keys list` shows them. The module entry replaces an earlier demo's.
+// in the workspace's own key config (DIR/config.json), never in the user's: a demo must not
+// change another workspace's keys. `sealdesk --workspace DIR` uses it, and so does sealctl with
+// SEALDESK_CONFIG=DIR/config.json (make run sets it). The workspace's outbox is DIR/outbox.db.
 func registerKeys(ctx context.Context, ws *Workspace) error {
-	cfg, err := keys.LoadConfig()
+	ws.Manifest.Files["outbox"] = workspace.OutboxFile
+	cfg, err := keys.LoadConfigFile(ws.Path(workspace.ConfigFile))
 	if err != nil {
 		ws.Manifest.Notes = append(ws.Manifest.Notes, "the key config was not updated: "+err.Error())
 		return nil
@@ -86,6 +89,6 @@ func registerKeys(ctx context.Context, ws *Workspace) error {
 		ws.Manifest.Notes = append(ws.Manifest.Notes, "the key config was not updated: "+err.Error())
 		return nil
 	}
-	ws.Manifest.Files["config"] = cfg.Path
+	ws.Manifest.Files["config"] = workspace.ConfigFile
 	return nil
 }

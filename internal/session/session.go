@@ -51,7 +51,15 @@ type Core struct {
 // unreadable outbox) are returned as warnings.
 func Open(cfg Config) (c *Core, warnings []error, err error) {
 	c = &Core{}
+	// Explicit settings win, then the environment (SEALDESK_CONFIG, SEALDESK_OUTBOX), then the
+	// workspace's own files, then the user's configuration.
 	keyPath, obPath := cfg.KeyConfig, cfg.Outbox
+	if keyPath == "" {
+		keyPath = os.Getenv(keys.ConfigEnv)
+	}
+	if obPath == "" {
+		obPath = os.Getenv("SEALDESK_OUTBOX") // as outbox.DefaultPath reads it
+	}
 	if cfg.Workspace != "" {
 		ws, err := workspace.Load(cfg.Workspace)
 		if err != nil {

@@ -11,15 +11,16 @@ import (
 	"os"
 	"path/filepath"
 
+	"sealdesk/signer"
 	"sealdesk/signer/softkey"
 )
 
 // KeyEntry is one key the workspace made, as listed in workspace.json.
 type KeyEntry struct {
-	URI       string `json:"uri"`
-	Algorithm string `json:"algorithm"`
-	Label     string `json:"label"`
-	Store     string `json:"store"` // "softhsm" or "keystore"
+	URI       string              `json:"uri"`
+	Algorithm signer.KeyAlgorithm `json:"algorithm"`
+	Label     string              `json:"label"`
+	Store     string              `json:"store"` // "softhsm" or "keystore"
 }
 
 // Manifest is workspace.json. Paths in it are relative to the workspace directory unless

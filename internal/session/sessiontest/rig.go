@@ -68,7 +68,7 @@ func New(label string) (*Rig, error) {
 	}
 	f := token.NewFake("fake-module")
 	tok := f.AddToken(label, []byte(PIN))
-	tok.AddIdentity("signer", []byte{1}, sp.Key, sp.Cert, ch.Certs())
+	tok.AddIdentity("合同签章", []byte{1}, sp.Key, sp.Cert, ch.Certs())
 	tok.AddSeal(der)
 	return &Rig{Fake: f, Token: tok, Label: label, Chain: ch, Signer: sp, Seal: der, SealID: esid,
 		RootPEM: pki.PEM(ch.Root.Cert)}, nil
