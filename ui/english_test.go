@@ -23,7 +23,8 @@ var latinWord = regexp.MustCompile(`[A-Za-z]{2,}`)
 
 var allowedLatin = map[string]bool{"PDF": true, "OFD": true, "JSON": true, "USB": true, "Key": true, "PIN": true,
 	"SealDesk": true, "ofd": true, "pdf": true, "json": true,
-	"English": true} // the language menu names each language in itself
+	"English": true, // the language menu names each language in itself
+	"UTC":     true} // internal/report (engineer verdict) writes signing times in UTC for now
 
 // englishIn returns the Latin words of s that are not allowed names. File names and paths
 // (the user's own) are not UI text.
