@@ -146,6 +146,7 @@ func init() {
 		Code{"trust.revocation-fetch", FactRevocation, amber, "the revocation service could not be reached or answered unusably"},
 		Code{"trust.revocation-stale", FactRevocation, amber, "the revocation data is out of date"},
 		Code{"trust.anchors-unusable", FactTrust, amber, "the trust anchors given (--trust) cannot be read"},
+		Code{"trust.anchor-rejected", FactTrust, amber, "a certificate given as trust anchor (--trust) cannot be one (its key usage does not allow certificate signing, it is no CA, or its self-signature fails)"},
 		Code{"registry.unreachable", FactRegistry, amber, "the seal registry (hub) could not be asked"},
 		Code{"registry.cached", FactRegistry, amber, "the hub is unreachable; judged from its cached answer"},
 		Code{"registry.signature-invalid", FactRegistry, red, "the hub's own check of the signature failed"},

@@ -1,7 +1,6 @@
 package pdf
 
 import (
-	"bytes"
 	"context"
 	"encoding/pem"
 	"time"
@@ -33,21 +32,12 @@ func newTrustChecker(ctx context.Context, opts *document.VerifyOptions, dss []*s
 		tc.none = true
 		return tc
 	}
-	certs, err := trust.ParsePEM(opts.TrustPEM)
+	roots, inter, rejected, err := trust.SplitBundleRejected(opts.TrustPEM)
 	if err != nil {
 		tc.err = err
 		return tc
 	}
-	var roots, inter []byte
-	for _, c := range certs {
-		b := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
-		if bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil {
-			roots = append(roots, b...)
-		} else {
-			inter = append(inter, b...)
-		}
-	}
-	tc.v, tc.err = trust.NewVerifier(trust.Config{Roots: roots, Intermediates: inter, Offline: opts.Offline})
+	tc.v, tc.err = trust.NewVerifier(trust.Config{Roots: roots, Intermediates: inter, Rejected: rejected, Offline: opts.Offline})
 	return tc
 }
 

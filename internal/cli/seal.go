@@ -233,11 +233,11 @@ func runSealShow(ctx context.Context, env *Env) error {
 		if err != nil {
 			return Usagef("cannot read trust anchors: %v", err)
 		}
-		anchors, inter, err := trust.SplitBundle(roots)
+		anchors, inter, rejected, err := trust.SplitBundleRejected(roots)
 		if err != nil {
 			return Usagef("%s: %v", *trustFile, err)
 		}
-		tv, err := trust.NewVerifier(trust.Config{Roots: anchors, Intermediates: inter, Offline: *offline})
+		tv, err := trust.NewVerifier(trust.Config{Roots: anchors, Intermediates: inter, Rejected: rejected, Offline: *offline})
 		if err != nil {
 			return Usagef("%s: %v", *trustFile, err)
 		}

@@ -136,6 +136,7 @@ var catalogue = map[string][2]string{
 	"trust.revocation-fetch":                 {"无法连接证书吊销查询服务", "The revocation service could not be reached"},
 	"trust.revocation-stale":                 {"证书吊销信息已过期", "The revocation information is out of date"},
 	"trust.anchors-unusable":                 {"提供的可信根证书无法读取", "The trusted root certificates given cannot be read"},
+	"trust.anchor-rejected":                  {"提供的可信根证书不能作为信任锚（密钥用法不允许签发证书、不是 CA 证书或自签名无效）", "A certificate given as a trusted root cannot be one (its key usage does not allow certificate signing, it is not a CA, or its self-signature is invalid)"},
 	"registry.unreachable":                   {"无法连接印章登记中心", "The seal registry could not be reached"},
 	"registry.cached":                        {"无法连接印章登记中心，依据缓存的登记状态判断", "The registry is unreachable; its cached answer was used"},
 	"registry.signature-invalid":             {"登记中心验证签名失败", "The registry's own check of the signature failed"},

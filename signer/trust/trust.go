@@ -53,6 +53,10 @@ const (
 	// the signature was made before the revocation.
 	CodeRevokedUnproven  = "trust.revoked-time-unproven"
 	CodeAnchorsUnusable  = "trust.anchors-unusable"   // the configured trust anchors (--trust) cannot be read
+	// CodeAnchorRejected: a self-issued certificate of the --trust bundle cannot be a trust
+	// anchor (its key usage forbids certificate signing, it is no CA, or its self-signature
+	// fails); it was kept only as chain material.
+	CodeAnchorRejected = "trust.anchor-rejected"
 	CodeRevocationOff    = "trust.revocation-offline" // offline and nothing cached
 	CodeRevocationNoInfo = "trust.revocation-no-info" // the certificate names no OCSP responder or CRL
 	CodeRevocationFetch  = "trust.revocation-fetch"   // responder / CRL unreachable or unusable
@@ -76,6 +80,16 @@ type Config struct {
 	HTTP *http.Client
 	// Now returns the current time (tests); nil uses time.Now.
 	Now func() time.Time
+	// Rejected names the self-issued certificates of the user's bundle that cannot be anchors
+	// (SplitBundleRejected): each is named, with its reason, in every result whose chain is
+	// not established, so a report never blames "no trust anchors" on an anchor it dropped.
+	Rejected []RejectedAnchor
+}
+
+// RejectedAnchor is a self-issued certificate given as a trust anchor that cannot be one.
+type RejectedAnchor struct {
+	Name   string // the certificate's common name, or its subject
+	Reason string // why, in words: "its key usage does not allow certificate signing (keyCertSign)"
 }
 
 // Verifier checks certificates against a configuration. It is safe for concurrent use.
@@ -246,7 +260,9 @@ func (v *Verifier) CheckRequest(ctx context.Context, req Request) *Result {
 	}
 	if v.nRoots == 0 {
 		r.ChainStatus = Unknown
-		r.problem(CodeNoRoots, "no trust anchors configured: the chain of %q cannot be decided", name(leaf))
+		if len(v.cfg.Rejected) == 0 {
+			r.problem(CodeNoRoots, "no trust anchors configured: the chain of %q cannot be decided", name(leaf))
+		}
 	} else {
 		chains, err := leaf.Verify(smx509.VerifyOptions{Roots: v.roots, Intermediates: inter, CurrentTime: at,
 			KeyUsages: []smx509.ExtKeyUsage{smx509.ExtKeyUsageAny}})
@@ -278,6 +294,7 @@ func (v *Verifier) CheckRequest(ctx context.Context, req Request) *Result {
 			r.Chain = chains[0]
 		}
 	}
+	v.rejectedAnchors(r)
 
 	// Validity at signing and now.
 	path := r.Chain
@@ -352,6 +369,17 @@ func (v *Verifier) impostor(leaf *smx509.Certificate, extra []*smx509.Certificat
 	return root, top
 }
 
+// rejectedAnchors names, on a result whose chain was not established, each certificate of
+// the user's bundle that was refused as an anchor.
+func (v *Verifier) rejectedAnchors(r *Result) {
+	if r.ChainStatus == OK {
+		return
+	}
+	for _, a := range v.cfg.Rejected {
+		r.problem(CodeAnchorRejected, "the trust anchor %q given with --trust cannot be used: %s", a.Name, a.Reason)
+	}
+}
+
 func name(c *smx509.Certificate) string {
 	if c.Subject.CommonName != "" {
 		return c.Subject.CommonName
@@ -365,17 +393,42 @@ func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") }
 // self-signed certificates (the anchors, Config.Roots) and the others (Config.Intermediates):
 // SES seals and signatures carry no chain, so a user's bundle often holds both.
 func SplitBundle(bundle []byte) (roots, intermediates []byte, err error) {
+	roots, intermediates, _, err = SplitBundleRejected(bundle)
+	return roots, intermediates, err
+}
+
+// SplitBundleRejected is SplitBundle that also names the self-issued certificates that
+// cannot be anchors and why (Config.Rejected); they stay in intermediates.
+func SplitBundleRejected(bundle []byte) (roots, intermediates []byte, rejected []RejectedAnchor, err error) {
 	certs, err := ParsePEM(bundle)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	for _, c := range certs {
 		blk := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
-		if bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil {
-			roots = append(roots, blk...)
-		} else {
+		if !bytes.Equal(c.RawIssuer, c.RawSubject) {
 			intermediates = append(intermediates, blk...)
+			continue
 		}
+		if err := c.CheckSignatureFrom(c); err != nil {
+			intermediates = append(intermediates, blk...)
+			rejected = append(rejected, RejectedAnchor{Name: name(c), Reason: anchorReason(c, err)})
+			continue
+		}
+		roots = append(roots, blk...)
 	}
-	return roots, intermediates, nil
+	return roots, intermediates, rejected, nil
+}
+
+// anchorReason says why a self-issued certificate's self-signature check failed: the
+// constraints CheckSignatureFrom applies to an issuer, or the signature itself.
+func anchorReason(c *smx509.Certificate, err error) string {
+	switch {
+	case c.KeyUsage != 0 && c.KeyUsage&smx509.KeyUsageCertSign == 0:
+		return "its key usage does not allow certificate signing (keyCertSign)"
+	case c.Version == 3 && (!c.BasicConstraintsValid || !c.IsCA):
+		return "it is not a CA certificate (basicConstraints cA is not set)"
+	default:
+		return fmt.Sprintf("its self-signature does not verify (%v)", err)
+	}
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"crypto/x509/pkix"
+
 	"github.com/emmansun/gmsm/smx509"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -455,4 +457,49 @@ func unrelatedRoot(t testing.TB) *smx509.Certificate {
 		t.Fatal(err)
 	}
 	return p.Cert
+}
+
+// TestRejectedAnchor: a self-signed CA certificate whose key usage lacks keyCertSign, given as
+// the only trust anchor, is named with its reason instead of "no trust anchors configured".
+func TestRejectedAnchor(t *testing.T) {
+	key, err := pki.GenerateKey(signer.ECDSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &smx509.Certificate{
+		SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "Anchor Without CertSign"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		BasicConstraintsValid: true, IsCA: true, KeyUsage: smx509.KeyUsageDigitalSignature,
+	}
+	der, err := smx509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anchor, _ := smx509.ParseCertificate(der)
+	leaf, err := pki.New(signer.ECDSA, pki.Template{Kind: pki.Signer, CommonName: "leaf"}, &pki.Pair{Cert: anchor, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, inter, rejected, err := SplitBundleRejected(pki.PEM(anchor))
+	if err != nil || len(roots) != 0 || len(inter) == 0 || len(rejected) != 1 {
+		t.Fatalf("split: roots %d inter %d rejected %v err %v", len(roots), len(inter), rejected, err)
+	}
+	v, _ := NewVerifier(Config{Roots: roots, Intermediates: inter, Rejected: rejected, Offline: true})
+	r := v.Check(context.Background(), leaf.Cert, nil, time.Now())
+	if r.ChainStatus == OK || hasCode(r, CodeNoRoots) || !hasCode(r, CodeAnchorRejected) {
+		t.Fatalf("result: %+v", r)
+	}
+	for _, p := range r.Problems {
+		if p.Code == CodeAnchorRejected && (!strings.Contains(p.Message, "Anchor Without CertSign") || !strings.Contains(p.Message, "keyCertSign")) {
+			t.Fatalf("message does not name the certificate and the reason: %q", p.Message)
+		}
+	}
+	// A good anchor next to it: the chain of a leaf under the good one is OK and the rejected
+	// one is not mentioned.
+	ca := newTestCA(t, signer.ECDSA)
+	roots, inter, rejected, _ = SplitBundleRejected(pki.PEM(anchor, ca.root.Cert, ca.inter.Cert))
+	v, _ = NewVerifier(Config{Roots: roots, Intermediates: inter, Rejected: rejected, Offline: true})
+	if r := v.Check(context.Background(), ca.leaf(t, "good", false, false).Cert, nil, time.Now()); r.ChainStatus != OK || hasCode(r, CodeAnchorRejected) {
+		t.Fatalf("good chain: %+v", r)
+	}
 }

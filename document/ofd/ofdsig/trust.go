@@ -1,7 +1,6 @@
 package ofdsig
 
 import (
-	"bytes"
 	"context"
 	"encoding/pem"
 	"strings"
@@ -51,22 +50,12 @@ func (v *verifier) trustVerifier() (*trust.Verifier, error) {
 	if v.tv != nil || v.tvErr != nil {
 		return v.tv, v.tvErr
 	}
-	var roots, inter []byte
-	if len(v.opts.TrustPEM) > 0 {
-		certs, err := trust.ParsePEM(v.opts.TrustPEM)
-		if err != nil {
-			v.tvErr = err
-			return nil, err
-		}
-		for _, c := range certs {
-			if bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil {
-				roots = append(roots, pemCert(c)...)
-			} else {
-				inter = append(inter, pemCert(c)...)
-			}
-		}
+	roots, inter, rejected, err := trust.SplitBundleRejected(v.opts.TrustPEM)
+	if err != nil {
+		v.tvErr = err
+		return nil, err
 	}
-	v.tv, v.tvErr = trust.NewVerifier(trust.Config{Roots: roots, Intermediates: inter, Offline: v.opts.Offline})
+	v.tv, v.tvErr = trust.NewVerifier(trust.Config{Roots: roots, Intermediates: inter, Rejected: rejected, Offline: v.opts.Offline})
 	return v.tv, v.tvErr
 }
 
