@@ -51,12 +51,12 @@ const (
 	CodeRevokedLater = "trust.revoked-after-signing"
 	// CodeRevokedUnproven: revoked after the claimed signing time, but no time-stamp proves
 	// the signature was made before the revocation.
-	CodeRevokedUnproven  = "trust.revoked-time-unproven"
-	CodeAnchorsUnusable  = "trust.anchors-unusable"   // the configured trust anchors (--trust) cannot be read
+	CodeRevokedUnproven = "trust.revoked-time-unproven"
+	CodeAnchorsUnusable = "trust.anchors-unusable" // the configured trust anchors (--trust) cannot be read
 	// CodeAnchorRejected: a self-issued certificate of the --trust bundle cannot be a trust
 	// anchor (its key usage forbids certificate signing, it is no CA, or its self-signature
 	// fails); it was kept only as chain material.
-	CodeAnchorRejected = "trust.anchor-rejected"
+	CodeAnchorRejected   = "trust.anchor-rejected"
 	CodeRevocationOff    = "trust.revocation-offline" // offline and nothing cached
 	CodeRevocationNoInfo = "trust.revocation-no-info" // the certificate names no OCSP responder or CRL
 	CodeRevocationFetch  = "trust.revocation-fetch"   // responder / CRL unreachable or unusable

@@ -2,7 +2,6 @@ package ofdsig
 
 import (
 	"context"
-	"encoding/pem"
 	"strings"
 	"time"
 
@@ -71,8 +70,4 @@ func parseDateTime(s string) time.Time {
 		}
 	}
 	return time.Time{}
-}
-
-func pemCert(c *smx509.Certificate) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
 }
