@@ -128,3 +128,19 @@ func PublicKeyPEM(pub crypto.PublicKey) (string, error) {
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
 }
+
+// SignContext signs b under a context string (as SignStatus does for status answers), for
+// other signed documents of a hub key: the registry's trust bundle, a provider's filings.
+func SignContext(key *ecdsa.PrivateKey, context string, b []byte) ([]byte, error) {
+	h := sha256.Sum256(append([]byte(context), b...))
+	return ecdsa.SignASN1(rand.Reader, key, h[:])
+}
+
+// VerifyContext checks a SignContext signature.
+func VerifyContext(pub *ecdsa.PublicKey, context string, b, sig []byte) bool {
+	if pub == nil {
+		return false
+	}
+	h := sha256.Sum256(append([]byte(context), b...))
+	return ecdsa.VerifyASN1(pub, h[:], sig)
+}

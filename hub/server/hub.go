@@ -515,6 +515,7 @@ func (h *Hub) SetStatus(ctx context.Context, p api.Principal, id string, ch api.
 	if err != nil {
 		return nil, internal(err)
 	}
+	h.fileStatus(ctx, id, ch.Status, ch.Reason, at)
 	out, err := h.st.GetSeal(ctx, id)
 	if err != nil {
 		return nil, internal(err)

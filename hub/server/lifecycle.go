@@ -598,6 +598,7 @@ func (h *Hub) DeliverSeal(ctx context.Context, p api.Principal, esID string) (*a
 	if err != nil {
 		return nil, internal(err)
 	}
+	h.fileStatus(ctx, esID, api.StatusActive, "delivered", at)
 	out, err := h.st.GetSeal(ctx, esID)
 	if err != nil {
 		return nil, internal(err)

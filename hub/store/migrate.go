@@ -143,6 +143,43 @@ var migrations = []string{
 		created BIGINT NOT NULL,
 		disabled BIGINT NOT NULL DEFAULT 0
 	)`,
+	// 6: mutual recognition (registry.go): a provider's durable queue of filings for the
+	// registry, and the registry's accredited providers and received filings.
+	`CREATE TABLE registry_queue (
+		id TEXT PRIMARY KEY,
+		kind TEXT NOT NULL,
+		esid TEXT NOT NULL,
+		body {{BLOB}} NOT NULL,
+		created BIGINT NOT NULL,
+		attempts INTEGER NOT NULL DEFAULT 0,
+		next_try BIGINT NOT NULL,
+		number TEXT NOT NULL DEFAULT '',
+		acked BIGINT NOT NULL DEFAULT 0,
+		last_error TEXT NOT NULL DEFAULT ''
+	);
+	CREATE INDEX registry_queue_due ON registry_queue (acked, next_try);
+	CREATE TABLE registry_providers (
+		id TEXT PRIMARY KEY,
+		body TEXT NOT NULL,
+		status TEXT NOT NULL,
+		updated BIGINT NOT NULL
+	);
+	CREATE TABLE registry_filings (
+		seq {{SERIAL}},
+		provider TEXT NOT NULL,
+		filing_id TEXT NOT NULL,
+		kind TEXT NOT NULL,
+		esid TEXT NOT NULL,
+		status TEXT NOT NULL,
+		reason TEXT NOT NULL,
+		at BIGINT NOT NULL,
+		body {{BLOB}} NOT NULL,
+		number TEXT NOT NULL,
+		received BIGINT NOT NULL,
+		UNIQUE (provider, filing_id)
+	);
+	CREATE INDEX registry_filings_esid ON registry_filings (esid, at);
+	CREATE INDEX registry_filings_at ON registry_filings (at)`,
 }
 
 // goMigrations are migrations written in Go, named in the list as {{GO:name}}; they run in
