@@ -167,7 +167,9 @@ func (q *Queue) send(ctx context.Context, due []store.QueuedFiling) (*FilingAnsw
 }
 
 // Pending and Acked count the queue.
-func (q *Queue) Counts(ctx context.Context) (pending, acked int, err error) { return q.st.QueueCounts(ctx) }
+func (q *Queue) Counts(ctx context.Context) (pending, acked int, err error) {
+	return q.st.QueueCounts(ctx)
+}
 
 // Run drains the queue until ctx ends: at every Interval and whenever a filing is queued.
 func (q *Queue) Run(ctx context.Context) {
