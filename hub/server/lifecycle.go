@@ -451,7 +451,10 @@ func (h *Hub) ApproveApplication(ctx context.Context, p api.Principal, id, note 
 	if !ok {
 		return nil, api.Errf(api.CodeUnknownType, "sealType %q is no longer in this hub's table", a.SealType)
 	}
-	now := h.now()
+	// Whole seconds: signing times in documents carry whole seconds, so a seal valid from a
+	// fraction of a second after them would be "not yet valid" for a signing in the same second
+	// as its approval (a flaky lifecycle test showed it).
+	now := h.now().Truncate(time.Second)
 	days := a.ValidDays
 	if days == 0 {
 		days = 730
