@@ -354,7 +354,12 @@ func (m *MainWindow) updateHubStatus(state string) {
 	}
 	if ob := m.core.Outbox; ob != nil {
 		if c, err := ob.Counts(); err == nil {
-			m.outboxStatus.SetText(Tf("status.outbox", c[outbox.StateReady]+c[outbox.StatePending]))
+			waiting := c[outbox.StateReady] + c[outbox.StatePending] + c[outbox.StateHeld]
+			if refused := c[outbox.StateHeld] + c[outbox.StateRejected]; refused > 0 {
+				m.outboxStatus.SetText(Tf("status.outboxRefused", waiting, refused))
+			} else {
+				m.outboxStatus.SetText(Tf("status.outbox", waiting))
+			}
 		}
 	}
 }
@@ -942,10 +947,56 @@ func (m *MainWindow) Sync() {
 			}
 			m.updateHubStatus(Tf("status.hubOK", time.Now().Format("15:04:05")))
 			m.setMsg(Tf("sync.done", res.Sent))
+			if reason := m.refusedReason(); reason != "" {
+				// Records the hub refused stay in the outbox (held ones are sent again by
+				// themselves); the person sees why and can send them again from the menu.
+				m.setMsg(Tf("sync.refused", res.Sent, res.Held+res.Rejected, reason))
+			}
 			m.reloadSeals()
 			m.notify("synced", fmt.Sprint(res.Sent))
 		})
 	}()
+}
+
+// RetryRefused sends the records the hub refused (held and rejected) again now, as
+// `sealctl sync --retry-rejected` does.
+func (m *MainWindow) RetryRefused() {
+	if ob := m.core.Outbox; ob != nil {
+		if _, err := ob.Requeue(); err != nil {
+			m.setMsg(Tf("sync.failed", shortErr(err)))
+			return
+		}
+	}
+	m.Sync()
+}
+
+// refusedReason is the hub's reason for the first refused record still in the outbox, in a
+// short form ("" when none is refused).
+func (m *MainWindow) refusedReason() string {
+	ob := m.core.Outbox
+	if ob == nil {
+		return ""
+	}
+	for _, st := range []string{outbox.StateRejected, outbox.StateHeld} {
+		if es, err := ob.Entries(st); err == nil && len(es) > 0 {
+			code, _, _ := strings.Cut(es[0].LastError, ":")
+			return es[0].Record.DocName + " — " + refusalText(code)
+		}
+	}
+	return ""
+}
+
+// refusalText says a hub's per-record refusal code in the UI language.
+func refusalText(code string) string {
+	switch code {
+	case api.CodeSealNotFiled:
+		return T("refused.notFiled")
+	case api.CodeForbidden, api.CodeUnauthenticated:
+		return T("refused.credential")
+	case api.CodeInvalidField, api.CodeMalformed, api.CodeTooLarge:
+		return T("refused.malformed")
+	}
+	return T("refused.other")
 }
 
 func shortErr(err error) string {
@@ -997,6 +1048,7 @@ func (m *MainWindow) menu() *fyne.MainMenu {
 		fyne.NewMenuItem(T("action.sign"), m.Sign),
 		fyne.NewMenuItem(T("action.verify"), func() { m.verify(m.docPath) }),
 		fyne.NewMenuItem(T("action.sync"), m.Sync),
+		fyne.NewMenuItem(T("action.retryRefused"), m.RetryRefused),
 	)
 	return fyne.NewMainMenu(file, view, seal)
 }
