@@ -37,6 +37,7 @@ import (
 	"sealdesk/document"
 	"sealdesk/hub/api"
 	"sealdesk/hub/client"
+	"sealdesk/hub/holder"
 	"sealdesk/hub/outbox"
 	"sealdesk/internal/session"
 	"sealdesk/signer"
@@ -958,6 +959,26 @@ func (m *MainWindow) Sync() {
 	}()
 }
 
+// ShowMySeals opens "my applications and seals" (ui/lifecycle.go) on the configured hub: the
+// organisation's applications with the reviewers' reasons, and its seals with suspend / resume /
+// report-lost behind a confirmation.
+func (m *MainWindow) ShowMySeals() {
+	if m.core.Hub == nil {
+		m.setMsg(T("status.hubNone"))
+		return
+	}
+	svc := &holder.Service{Hub: m.core.Hub}
+	v := NewSealsView(func() ([]api.Application, []api.Seal, error) { return svc.Overview(m.ctx) },
+		func(esID, status, reason string) error {
+			_, err := svc.SetStatus(m.ctx, esID, status, reason)
+			return err
+		})
+	d := dialog.NewCustom(T("lc.mine.title"), T("action.close"), container.NewVScroll(v.Box), m.Window)
+	d.Resize(fyne.NewSize(760, 520))
+	d.Show()
+	v.Refresh()
+}
+
 // RetryRefused sends the records the hub refused (held and rejected) again now, as
 // `sealctl sync --retry-rejected` does.
 func (m *MainWindow) RetryRefused() {
@@ -1049,6 +1070,7 @@ func (m *MainWindow) menu() *fyne.MainMenu {
 		fyne.NewMenuItem(T("action.verify"), func() { m.verify(m.docPath) }),
 		fyne.NewMenuItem(T("action.sync"), m.Sync),
 		fyne.NewMenuItem(T("action.retryRefused"), m.RetryRefused),
+		fyne.NewMenuItem(T("lc.mine.title"), m.ShowMySeals),
 	)
 	return fyne.NewMainMenu(file, view, seal)
 }

@@ -152,6 +152,7 @@ var messages = map[string]map[Lang]string{
 	"action.open":   {Chinese: "打开", English: "Open"},
 	"action.cancel": {Chinese: "取消", English: "Cancel"},
 	"action.ok":     {Chinese: "确定", English: "OK"},
+	"action.close":  {Chinese: "关闭", English: "Close"},
 
 	"place.page":    {Chinese: "页码", English: "Page"},
 	"place.x":       {Chinese: "中心 X（毫米）", English: "Centre X (mm)"},
