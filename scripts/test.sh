@@ -19,9 +19,27 @@ CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -o /dev/null ./cmd/sealhub
 step "go test (with a throw-away PostgreSQL for the hub, under Xvfb for the GUI end-to-end test)"
 export SEALDESK_BIN=$PWD/bin
 gotest=(go test -count=1 -timeout 25m ./...)
-if command -v xvfb-run >/dev/null; then
-  scripts/with-postgres.sh xvfb-run -a -s "-screen 0 1280x800x24" "${gotest[@]}"
-else
-  if [ "$CI" = true ]; then echo "xvfb-run missing" >&2; exit 1; fi
-  scripts/with-postgres.sh "${gotest[@]}"
+run() {
+  if command -v xvfb-run >/dev/null; then
+    scripts/with-postgres.sh xvfb-run -a -s "-screen 0 1280x800x24" "$@"
+  else
+    if [ "$CI" = true ]; then echo "xvfb-run missing" >&2; exit 1; fi
+    scripts/with-postgres.sh "$@"
+  fi
+}
+log=$(mktemp)
+set +e
+run "${gotest[@]}" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" -ne 0 ]; then
+  # One retry of at most two failed packages, said loudly: fyne's test driver runs fyne.Do
+  # callbacks at once on the calling goroutine, and a rare concurrent text layout there has
+  # crashed a ui test run (go-text's shaper is not safe for it). A failure that repeats fails.
+  failed=$(awk '$1 == "FAIL" && $2 ~ /^sealdesk/ {print $2}' "$log" | sort -u)
+  n=$(printf '%s\n' "$failed" | grep -c . || true)
+  if [ "$n" -eq 0 ] || [ "$n" -gt 2 ]; then exit "$rc"; fi
+  printf '\n=== RETRY: %s failed; running it once more (a repeated failure fails the run)\n' "$(echo $failed)"
+  run go test -count=1 -timeout 15m $failed
 fi
+rm -f "$log"
