@@ -188,22 +188,6 @@ func TestMySealsView(t *testing.T) {
 	}
 	screenshot(t, w, "5-my-seals.png")
 
-	// The same view from the app's menu, on the app's hub.
-	a := test.NewTempApp(t)
-	_, k := fakeKeys(t)
-	m := NewMainWindow(a, Options{Keys: k, Hub: applicant, Outbox: filepath.Join(t.TempDir(), "outbox.db"), Lang: Chinese})
-	t.Cleanup(m.Close)
-	menuItemNamed(t, m, "我的申请与印章").Action()
-	waitUI(t, "my seals in the app", func() bool {
-		var all strings.Builder
-		for _, p := range objectsOf(m.Window) {
-			if s, ok := textOf(p.obj); ok {
-				all.WriteString(s + "\n")
-			}
-		}
-		return strings.Contains(all.String(), pkg.ESID) && strings.Contains(all.String(), "发票专用章需附税务登记证明")
-	})
-
 	test.Tap(v.Buttons[pkg.ESID+"/"+api.StatusSuspended])
 	if v.Confirm == nil {
 		t.Fatal("no confirmation before suspending")

@@ -57,8 +57,10 @@ func (s SigState) Text() string {
 
 // StateOf classifies a signature report by its indication (internal/overlay, shared with
 // sealhub's seal-check page).
-func StateOf(s *document.SignatureReport) SigState {
-	switch overlay.StateOf(s) {
+func StateOf(s *document.SignatureReport) SigState { return stateFrom(overlay.StateOf(s)) }
+
+func stateFrom(st overlay.State) SigState {
+	switch st {
 	case overlay.Valid:
 		return SigValid
 	case overlay.Invalid:
@@ -67,19 +69,13 @@ func StateOf(s *document.SignatureReport) SigState {
 	return SigUnknown
 }
 
-// OverlaysOf returns the page outlines of every signature of a report.
+// OverlaysOf returns the page outlines of every signature of a report (internal/overlay's
+// Outlines, the web page's too), numbered like the panel's cards ("签章 1") so an outline and
+// its card match.
 func OverlaysOf(r *document.VerifyReport) []Overlay {
 	var out []Overlay
-	for i := range r.Signatures {
-		s := &r.Signatures[i]
-		st := StateOf(s)
-		for j, pg := range s.Pages {
-			if j >= len(s.Rects) {
-				break
-			}
-			// Numbered like the panel's cards ("签章 1"), so an outline and its card match.
-			out = append(out, Overlay{Page: pg, Rect: s.Rects[j], State: st, Label: Tf("verify.sigNo", i+1)})
-		}
+	for _, o := range overlay.Outlines(r) {
+		out = append(out, Overlay{Page: o.Page, Rect: o.Rect, State: stateFrom(o.State), Label: Tf("verify.sigNo", o.Signature+1)})
 	}
 	return out
 }
