@@ -164,6 +164,9 @@ type StatusPayload struct {
 	ProducedAt time.Time    `json:"producedAt"`
 	Since      time.Time    `json:"since,omitzero"` // revocation lists: changes after this time
 	Statuses   []SealStatus `json:"statuses"`
+	// At is the time the statuses are answered for: a registry's "status at T" answer
+	// (issue 14) names T, so the signed answer can be kept as a proof. Zero: at ProducedAt.
+	At time.Time `json:"at,omitzero"`
 }
 
 // StatusBatchRequest asks for the status of several seals.

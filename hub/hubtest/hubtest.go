@@ -37,15 +37,22 @@ var schemaSeq atomic.Int64
 // Store opens an empty store of the given kind for the test and closes it afterwards.
 func Store(t testing.TB, kind string) store.Store {
 	t.Helper()
-	ctx := context.Background()
+	st, err := store.Open(context.Background(), DSN(t, kind))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// DSN names an empty database of the given kind for the test (a new SQLite file, or a fresh
+// PostgreSQL schema dropped afterwards), for tests that open, close and reopen a store, or
+// hand it to a sealhub process.
+func DSN(t testing.TB, kind string) string {
+	t.Helper()
 	switch kind {
 	case "sqlite":
-		st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "hub.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
+		return "sqlite:" + filepath.Join(t.TempDir(), fmt.Sprintf("hub%d.db", schemaSeq.Add(1)))
 	case "postgres":
 		base := os.Getenv("SEALDESK_TEST_POSTGRES")
 		if base == "" {
@@ -65,15 +72,10 @@ func Store(t testing.TB, kind string) store.Store {
 		if strings.Contains(base, "?") {
 			sep = "&"
 		}
-		st, err := store.Open(ctx, base+sep+"search_path="+schema)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st
+		return base + sep + "search_path=" + schema
 	}
 	t.Fatalf("unknown store kind %q", kind)
-	return nil
+	return ""
 }
 
 // Org is a test organisation with its token and one filed seal.

@@ -52,36 +52,6 @@ type SignedBundle struct {
 	Signature []byte          `json:"signature"`
 }
 
-// Bundle builds and signs the current trust bundle.
-func (r *Registry) Bundle(ctx context.Context) (*SignedBundle, error) {
-	ps, err := r.Providers(ctx)
-	if err != nil {
-		return nil, err
-	}
-	kid, err := api.KeyID(&r.key.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	now := r.now()
-	b := Bundle{Type: "trust-bundle", Issued: now, Expires: now.Add(r.BundleTTL), Registry: kid, Providers: []BundleProvider{}}
-	for _, p := range ps {
-		b.Version = max(b.Version, p.Updated.UnixMicro())
-		if p.Status != Accredited {
-			continue
-		}
-		b.Providers = append(b.Providers, BundleProvider{ID: p.ID, Name: p.Name, Endpoint: p.Endpoint, KeyPEM: p.KeyPEM, MakerCerts: p.MakerCerts, CARoots: p.CARoots})
-	}
-	payload, err := json.Marshal(b)
-	if err != nil {
-		return nil, err
-	}
-	sig, err := api.SignContext(r.key, BundleContext, payload)
-	if err != nil {
-		return nil, err
-	}
-	return &SignedBundle{Payload: payload, KeyID: kid, Algorithm: "ES256", Signature: sig}, nil
-}
-
 // Errors of opening a bundle.
 var (
 	ErrBundleSignature = errors.New("trust bundle: the signature does not verify under the configured registry key")

@@ -507,15 +507,19 @@ func (h *Hub) SetStatus(ctx context.Context, p api.Principal, id string, ch api.
 		return nil, api.Errf(api.CodeInvalidField, "seal %s: the change at %s would precede its last change at %s", id, at.Format(time.RFC3339), s.StatusAt.Format(time.RFC3339))
 	}
 	ev := h.event(s.OrgID, p, "seal.status", id, ch.Status+": "+ch.Reason, ch.Reason, at)
+	filings, e := h.statusFilings(id, ch.Status, ch.Reason, at)
+	if e != nil {
+		return nil, e
+	}
 	err := h.st.ChangeSeal(ctx, store.SealChange{ESID: id, From: []string{s.Status},
-		Events: []api.StatusEvent{{Status: ch.Status, Reason: ch.Reason, At: at, Actor: actor(p)}}}, h.signAudit, ev)
+		Events: []api.StatusEvent{{Status: ch.Status, Reason: ch.Reason, At: at, Actor: actor(p)}}, Filings: filings}, h.signAudit, ev)
 	if errors.Is(err, store.ErrStale) {
 		return nil, api.Errf(api.CodeInvalidTransition, "seal %s changed meanwhile; read it again", id)
 	}
 	if err != nil {
 		return nil, internal(err)
 	}
-	h.fileStatus(ctx, id, ch.Status, ch.Reason, at)
+	h.filingsQueued()
 	out, err := h.st.GetSeal(ctx, id)
 	if err != nil {
 		return nil, internal(err)

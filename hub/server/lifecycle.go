@@ -526,8 +526,13 @@ func (h *Hub) ApproveApplication(ctx context.Context, p api.Principal, id, note 
 		}
 		if !api.Terminal(old.Status) {
 			reason := fmt.Sprintf("replaced by %s (%s)", esID, a.ReissueKind)
+			// The withdrawal of the replaced seal is filed with the registry like any change.
+			filings, e := h.statusFilings(old.ESID, api.StatusWithdrawn, reason, at)
+			if e != nil {
+				return nil, e
+			}
 			replaced = &store.SealChange{ESID: old.ESID, From: []string{old.Status},
-				Events: []api.StatusEvent{{Status: api.StatusWithdrawn, Reason: reason, At: at, Actor: actor(p)}}}
+				Events: []api.StatusEvent{{Status: api.StatusWithdrawn, Reason: reason, At: at, Actor: actor(p)}}, Filings: filings}
 			audit = append(audit, h.event(a.OrgID, p, "seal.status", old.ESID, api.StatusWithdrawn+": "+reason, reason, at))
 		}
 		audit[1].Detail += ", replaces " + a.Replaces
@@ -541,6 +546,9 @@ func (h *Hub) ApproveApplication(ctx context.Context, p api.Principal, id, note 
 		return nil, api.Errf(api.CodeAlreadyExists, "seal %s or filing number %s exists already", esID, filing)
 	case err != nil:
 		return nil, internal(err)
+	}
+	if replaced != nil {
+		h.filingsQueued()
 	}
 	h.pause("approved")
 	return h.Application(ctx, p, id)
@@ -589,10 +597,14 @@ func (h *Hub) DeliverSeal(ctx context.Context, p api.Principal, esID string) (*a
 		return nil, api.Errf(api.CodeInvalidTransition, "seal %s is %s; only a filed seal can be delivered", esID, s.Status)
 	}
 	at := h.now()
+	filings, e := h.statusFilings(esID, api.StatusActive, "delivered", at)
+	if e != nil {
+		return nil, e
+	}
 	err := h.st.ChangeSeal(ctx, store.SealChange{ESID: esID, From: []string{api.StatusFiled}, Events: []api.StatusEvent{
 		{Status: api.StatusDelivered, Reason: "on the holder's key", At: at, Actor: actor(p)},
 		{Status: api.StatusActive, Reason: "delivered", At: at, Actor: actor(p)},
-	}}, h.signAudit,
+	}, Filings: filings}, h.signAudit,
 		h.event(s.OrgID, p, "seal.delivered", esID, "", "", at),
 		h.event(s.OrgID, p, "seal.status", esID, api.StatusActive+": delivered", "delivered", at))
 	if errors.Is(err, store.ErrStale) {
@@ -601,7 +613,7 @@ func (h *Hub) DeliverSeal(ctx context.Context, p api.Principal, esID string) (*a
 	if err != nil {
 		return nil, internal(err)
 	}
-	h.fileStatus(ctx, esID, api.StatusActive, "delivered", at)
+	h.filingsQueued()
 	out, err := h.st.GetSeal(ctx, esID)
 	if err != nil {
 		return nil, internal(err)

@@ -39,6 +39,9 @@ type SealChange struct {
 	ESID   string
 	From   []string
 	Events []api.StatusEvent
+	// Filings are what the provider owes the registry for this change (issue 14), queued in
+	// the change's own transaction so a crash cannot commit the one without the other.
+	Filings []QueuedFiling
 }
 
 // Lifecycle is the part of the store the application and seal lifecycle needs. Every write
@@ -274,7 +277,7 @@ func (s *sqlStore) changeSeal(ctx context.Context, tx *sql.Tx, ch SealChange) er
 			return err
 		}
 	}
-	return nil
+	return enqueueFilings(ctx, tx, ch.Filings)
 }
 
 func (s *sqlStore) ChangeSeal(ctx context.Context, ch SealChange, sign AuditSigner, audit ...api.AuditEvent) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -73,11 +74,18 @@ type RegistryStore interface {
 var _ RegistryStore = (*sqlStore)(nil)
 
 func (s *sqlStore) EnqueueFiling(ctx context.Context, f QueuedFiling) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO registry_queue (id, kind, esid, body, created, next_try) VALUES ($1, $2, $3, $4, $5, $6)
-			ON CONFLICT (id) DO NOTHING`, f.ID, f.Kind, f.ESID, f.Body, us(f.Created), us(f.Created))
-		return err
-	})
+	return s.tx(ctx, func(tx *sql.Tx) error { return enqueueFilings(ctx, tx, []QueuedFiling{f}) })
+}
+
+// enqueueFilings writes filings in tx (a filing id already queued is kept as it is).
+func enqueueFilings(ctx context.Context, tx *sql.Tx, fs []QueuedFiling) error {
+	for _, f := range fs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO registry_queue (id, kind, esid, body, created, next_try) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (id) DO NOTHING`, f.ID, f.Kind, f.ESID, f.Body, us(f.Created), us(f.Created)); err != nil {
+			return fmt.Errorf("queueing registry filing %s: %w", f.ID, err)
+		}
+	}
+	return nil
 }
 
 func (s *sqlStore) DueFilings(ctx context.Context, now time.Time, limit int) ([]QueuedFiling, error) {

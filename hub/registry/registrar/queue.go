@@ -1,4 +1,4 @@
-package registry
+package registrar
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"sealdesk/hub/api"
+	"sealdesk/hub/registry"
 	"sealdesk/hub/server"
 	"sealdesk/hub/store"
 )
@@ -50,18 +51,23 @@ var (
 	_ server.StatusFiler = (*Queue)(nil)
 )
 
-func (q *Queue) enqueue(ctx context.Context, m FilingMsg) error {
+func (q *Queue) filing(m registry.FilingMsg) (store.QueuedFiling, error) {
 	b, err := json.Marshal(m)
+	if err != nil {
+		return store.QueuedFiling{}, err
+	}
+	return store.QueuedFiling{ID: m.ID, Kind: m.Kind, ESID: m.ESID, Body: b, Created: q.Now().UTC()}, nil
+}
+
+func (q *Queue) enqueue(ctx context.Context, m registry.FilingMsg) error {
+	f, err := q.filing(m)
 	if err != nil {
 		return err
 	}
-	if err := q.st.EnqueueFiling(ctx, store.QueuedFiling{ID: m.ID, Kind: m.Kind, ESID: m.ESID, Body: b, Created: q.Now().UTC()}); err != nil {
+	if err := q.st.EnqueueFiling(ctx, f); err != nil {
 		return err
 	}
-	select {
-	case q.kick <- struct{}{}:
-	default:
-	}
+	q.Queued()
 	return nil
 }
 
@@ -69,7 +75,7 @@ func (q *Queue) enqueue(ctx context.Context, m FilingMsg) error {
 // number is the one the registry gives a seal filing (BA-ESID), so the approval does not
 // wait for the registry. The filing id seal:ESID makes a retried approval file once.
 func (q *Queue) File(ctx context.Context, f server.Filing) (string, error) {
-	m := FilingMsg{ID: "seal:" + f.ESID, Kind: "seal", ESID: f.ESID, Status: api.StatusFiled, At: q.Now().UTC(),
+	m := registry.FilingMsg{ID: "seal:" + f.ESID, Kind: "seal", ESID: f.ESID, Status: api.StatusFiled, At: q.Now().UTC(),
 		OrgID: f.OrgID, OwnerUSCC: f.OwnerUSCC, Name: f.Name, Type: f.Type, Seal: f.Seal}
 	if err := q.enqueue(ctx, m); err != nil {
 		return "", fmt.Errorf("queueing the filing of seal %s: %w", f.ESID, err)
@@ -77,11 +83,20 @@ func (q *Queue) File(ctx context.Context, f server.Filing) (string, error) {
 	return "BA-" + f.ESID, nil
 }
 
-// FileStatus implements server.StatusFiler.
-func (q *Queue) FileStatus(ctx context.Context, esID, status, reason string, at time.Time) error {
+// StatusFiling implements server.StatusFiler: the filing the hub writes in the status
+// change's own transaction.
+func (q *Queue) StatusFiling(esID, status, reason string, at time.Time) (store.QueuedFiling, error) {
 	at = at.UTC()
-	return q.enqueue(ctx, FilingMsg{ID: fmt.Sprintf("status:%s:%s:%d", esID, status, at.UnixMicro()), Kind: "status",
+	return q.filing(registry.FilingMsg{ID: fmt.Sprintf("status:%s:%s:%d", esID, status, at.UnixMicro()), Kind: "status",
 		ESID: esID, Status: status, Reason: reason, At: at})
+}
+
+// Queued implements server.StatusFiler: filings were committed, send them now.
+func (q *Queue) Queued() {
+	select {
+	case q.kick <- struct{}{}:
+	default:
+	}
 }
 
 // Drain sends every due filing once (in batches) and answers how many were acknowledged.
@@ -116,10 +131,10 @@ func (q *Queue) Drain(ctx context.Context) (int, error) {
 	}
 }
 
-func (q *Queue) send(ctx context.Context, due []store.QueuedFiling) (*FilingAnswer, error) {
-	req := FilingRequest{Filings: make([]FilingMsg, 0, len(due))}
+func (q *Queue) send(ctx context.Context, due []store.QueuedFiling) (*registry.FilingAnswer, error) {
+	req := registry.FilingRequest{Filings: make([]registry.FilingMsg, 0, len(due))}
 	for _, f := range due {
-		var m FilingMsg
+		var m registry.FilingMsg
 		if err := json.Unmarshal(f.Body, &m); err != nil {
 			return nil, fmt.Errorf("queued filing %s: %w", f.ID, err)
 		}
@@ -129,17 +144,17 @@ func (q *Queue) send(ctx context.Context, due []store.QueuedFiling) (*FilingAnsw
 	if err != nil {
 		return nil, err
 	}
-	sig, err := api.SignContext(q.key, FilingContext, body)
+	sig, err := api.SignContext(q.key, registry.FilingContext, body)
 	if err != nil {
 		return nil, err
 	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, q.url+PathFilings, bytes.NewReader(body))
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, q.url+registry.PathFilings, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
 	hr.Header.Set("Content-Type", "application/json")
-	hr.Header.Set(HeaderProvider, q.provider)
-	hr.Header.Set(HeaderSignature, base64.StdEncoding.EncodeToString(sig))
+	hr.Header.Set(registry.HeaderProvider, q.provider)
+	hr.Header.Set(registry.HeaderSignature, base64.StdEncoding.EncodeToString(sig))
 	resp, err := q.HTTP.Do(hr)
 	if err != nil {
 		return nil, err
@@ -156,7 +171,7 @@ func (q *Queue) send(ctx context.Context, due []store.QueuedFiling) (*FilingAnsw
 		}
 		return nil, fmt.Errorf("registry answered %s", resp.Status)
 	}
-	var ans FilingAnswer
+	var ans registry.FilingAnswer
 	if err := json.Unmarshal(rb, &ans); err != nil {
 		return nil, fmt.Errorf("registry answer: %w", err)
 	}

@@ -1,4 +1,4 @@
-package registry_test
+package registrar_test
 
 import (
 	"context"
@@ -6,11 +6,13 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509/pkix"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,8 +22,10 @@ import (
 
 	"sealdesk/hub/api"
 	hubca "sealdesk/hub/ca"
+	"sealdesk/hub/hubtest"
 	"sealdesk/hub/maker"
 	"sealdesk/hub/registry"
+	"sealdesk/hub/registry/registrar"
 	"sealdesk/hub/server"
 	"sealdesk/hub/store"
 	"sealdesk/signer"
@@ -44,24 +48,24 @@ func (c *clock) Add(d time.Duration) {
 // regServer is the registry on a fixed loopback address that can be stopped and started
 // again over the same SQLite file (a restart: new store handle, new Registry).
 type regServer struct {
-	t      *testing.T
-	addr   string
-	dbPath string
-	key    *ecdsa.PrivateKey
-	reg    *registry.Registry
-	st     store.Store
-	srv    *http.Server
+	t    *testing.T
+	addr string
+	dsn  string
+	key  *ecdsa.PrivateKey
+	reg  *registrar.Registry
+	st   store.Store
+	srv  *http.Server
 	// dropAcks makes the next n filing answers get lost after the registry stored them.
 	dropAcks atomic.Int32
 }
 
 func (r *regServer) start() {
 	r.t.Helper()
-	st, err := store.Open(context.Background(), "sqlite:"+r.dbPath)
+	st, err := store.Open(context.Background(), r.dsn)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	reg, err := registry.New(st, r.key)
+	reg, err := registrar.New(st, r.key)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -105,19 +109,21 @@ func (d discard) WriteHeader(int)             {}
 type provider struct {
 	id    string
 	hub   *server.Hub
-	q     *registry.Queue
+	q     *registrar.Queue
 	key   *ecdsa.PrivateKey
 	maker *pki.Pair
 	chain *pki.Chain
 	clk   *clock
 	org   api.Org
 	n     int
+	dsn   string
 }
 
-func startProvider(t *testing.T, id, regURL string) *provider {
+func startProvider(t *testing.T, kind, id, regURL string) *provider {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), id+".db"))
+	dsn := hubtest.DSN(t, kind)
+	st, err := store.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +137,7 @@ func startProvider(t *testing.T, id, regURL string) *provider {
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := registry.NewQueue(st, regURL, id, key)
+	q, err := registrar.NewQueue(st, regURL, id, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +149,7 @@ func startProvider(t *testing.T, id, regURL string) *provider {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &provider{id: id, hub: h, q: q, key: key, maker: mk, chain: chain, clk: clk}
+	p := &provider{id: id, hub: h, q: q, key: key, maker: mk, chain: chain, clk: clk, dsn: dsn}
 	p.org = api.Org{ID: "org-" + id, Name: "Unit of " + id, USCC: api.USCCWithCheckDigit(fmt.Sprintf("91110000MA%07d", len(id)*7+int(id[len(id)-1])))}
 	if _, e := h.CreateOrg(ctx, server.Admin, p.org); e != nil {
 		t.Fatal(e)
@@ -216,15 +222,21 @@ func wantCode(t *testing.T, what string, err error, code string) {
 // TestMutualRecognition: one registry, providers A and B and an unaccredited C, each a hub
 // with its own SQLite store, talking HTTP on loopback.
 func TestMutualRecognition(t *testing.T) {
+	for _, kind := range hubtest.Kinds {
+		t.Run(kind, func(t *testing.T) { testMutualRecognition(t, kind) })
+	}
+}
+
+func testMutualRecognition(t *testing.T, kind string) {
 	ctx := context.Background()
 	regKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	rs := &regServer{t: t, dbPath: filepath.Join(t.TempDir(), "registry.db"), key: regKey}
+	rs := &regServer{t: t, dsn: hubtest.DSN(t, kind), key: regKey}
 	rs.start()
 	defer func() { rs.stop() }()
 
-	a := startProvider(t, "prov-a", rs.url())
-	b := startProvider(t, "prov-b", rs.url())
-	c := startProvider(t, "prov-c", rs.url())
+	a := startProvider(t, kind, "prov-a", rs.url())
+	b := startProvider(t, kind, "prov-b", rs.url())
+	c := startProvider(t, kind, "prov-c", rs.url())
 	for _, p := range []*provider{a, b} {
 		if err := rs.reg.Accredit(ctx, p.accreditation()); err != nil {
 			t.Fatal(err)
@@ -345,20 +357,26 @@ func TestMutualRecognition(t *testing.T) {
 	}
 
 	// A filing signed by another key is refused.
-	forged := startProvider(t, "prov-a", rs.url()) // claims to be A, holds another key
+	forged := startProvider(t, kind, "prov-a", rs.url()) // claims to be A, holds another key
 	forged.makeSeal(t)
 	_, err = forged.q.Drain(ctx)
 	wantCode(t, "forged provider signature", err, registry.CodeBadSignature)
 }
 
 func TestTrustBundle(t *testing.T) {
+	for _, kind := range hubtest.Kinds {
+		t.Run(kind, func(t *testing.T) { testTrustBundle(t, kind) })
+	}
+}
+
+func testTrustBundle(t *testing.T, kind string) {
 	ctx := context.Background()
 	regKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	rs := &regServer{t: t, dbPath: filepath.Join(t.TempDir(), "registry.db"), key: regKey}
+	rs := &regServer{t: t, dsn: hubtest.DSN(t, kind), key: regKey}
 	rs.start()
 	defer func() { rs.stop() }()
-	a := startProvider(t, "prov-a", rs.url())
+	a := startProvider(t, kind, "prov-a", rs.url())
 	if err := rs.reg.Accredit(ctx, a.accreditation()); err != nil {
 		t.Fatal(err)
 	}
@@ -402,4 +420,83 @@ func TestTrustBundle(t *testing.T) {
 		t.Fatalf("expired cached bundle: %v", err)
 	}
 	rs.start()
+}
+
+// rawDB opens a second handle on a store's database, to break it from outside.
+func rawDB(t *testing.T, dsn string) *sql.DB {
+	t.Helper()
+	driver, src := "pgx", dsn
+	if p, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		driver, src = "sqlite", "file:"+p+"?_pragma=busy_timeout(10000)"
+	}
+	db, err := sql.Open(driver, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestStatusFilingInTransaction: a status change and its registry filing commit together.
+// With the queue table unwritable the change is refused and the seal keeps its status (so
+// no change can be in force without its filing); once writable, the change and its filing
+// land, and a provider restarted before sending (a crash) still sends it.
+func TestStatusFilingInTransaction(t *testing.T) {
+	for _, kind := range hubtest.Kinds {
+		t.Run(kind, func(t *testing.T) { testStatusFilingInTransaction(t, kind) })
+	}
+}
+
+func testStatusFilingInTransaction(t *testing.T, kind string) {
+	ctx := context.Background()
+	regKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	rs := &regServer{t: t, dsn: hubtest.DSN(t, kind), key: regKey}
+	rs.start()
+	defer func() { rs.stop() }()
+	a := startProvider(t, kind, "prov-a", rs.url())
+	if err := rs.reg.Accredit(ctx, a.accreditation()); err != nil {
+		t.Fatal(err)
+	}
+	s1, _ := a.makeSeal(t)
+	if p, _, _ := a.q.Counts(ctx); p != 2 {
+		t.Fatalf("a delivered seal queued %d filings, want 2", p)
+	}
+
+	db := rawDB(t, a.dsn)
+	if _, err := db.Exec(`ALTER TABLE registry_queue RENAME TO registry_queue_away`); err != nil {
+		t.Fatal(err)
+	}
+	_, e := a.hub.SetStatus(ctx, api.Principal{OrgID: a.org.ID, Role: api.RoleOrg, Label: "owner"}, s1,
+		api.StatusChange{Status: api.StatusSuspended, Reason: "检查"})
+	if e == nil {
+		t.Fatal("a status change whose filing cannot be queued was committed")
+	}
+	if s, err := a.hub.Seal(ctx, server.Admin, s1); err != nil || s.Status != api.StatusActive {
+		t.Fatalf("after the refused change the seal is %v (%v), want still active", s, err)
+	}
+	if _, err := db.Exec(`ALTER TABLE registry_queue_away RENAME TO registry_queue`); err != nil {
+		t.Fatal(err)
+	}
+	a.setStatus(t, s1, api.StatusSuspended, "检查")
+	if p, _, _ := a.q.Counts(ctx); p != 3 {
+		t.Fatalf("after the suspension %d filings queued, want 3", p)
+	}
+
+	// A crash before the sender ran: a new queue on the reopened store sends all three.
+	st2, err := store.Open(ctx, a.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	q2, err := registrar.NewQueue(st2, rs.url(), a.id, a.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := q2.Drain(ctx); n != 3 || err != nil {
+		t.Fatalf("after the restart: %d sent (%v), want 3", n, err)
+	}
+	status := &registry.Client{URL: rs.url(), Key: &regKey.PublicKey}
+	if pl, _, err := status.Status(ctx, time.Time{}, s1); err != nil || pl.Statuses[0].Status != api.StatusSuspended {
+		t.Fatalf("registry status after the restart: %v %+v", err, pl)
+	}
 }
