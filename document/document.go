@@ -180,6 +180,29 @@ type SignRequest struct {
 	Lock bool
 	// Time overrides the signing time (tests); zero means now.
 	Time time.Time
+	// AllowNonSM2 lets an OFD be signed with an ECDSA or RSA key (SHA-256 digests). OFD
+	// verifiers other than ours (ofdrw and the vendors' readers) use SM3 throughout and report
+	// such a signature as tampered, so OFD signing refuses these keys (NonSM2Error) unless this
+	// is set (`sealctl sign --allow-non-sm2`). PDF ignores it.
+	AllowNonSM2 bool
+}
+
+// NonSM2Error is the refusal to sign an OFD with a key that is not SM2 (see
+// SignRequest.AllowNonSM2). Text gives the reason in the user's language.
+type NonSM2Error struct {
+	Algorithm signer.KeyAlgorithm
+}
+
+func (e *NonSM2Error) Error() string {
+	return fmt.Sprintf("ofd: refusing to sign with an %s key: OFD readers other than SealDesk (ofdrw and the vendors' readers) check OFD signatures with SM3 only and would report this document as tampered; sign OFD files with an SM2 key, or allow it explicitly (--allow-non-sm2) when only SealDesk will verify the file", strings.ToUpper(string(e.Algorithm)))
+}
+
+// Text is the reason in Chinese (zh true) or English.
+func (e *NonSM2Error) Text(zh bool) string {
+	if zh {
+		return fmt.Sprintf("拒绝用 %s 密钥签署 OFD：其他 OFD 阅读器（如 ofdrw 及各厂商的阅读器）只用 SM3 验证 OFD 签名，会把这份文件报告为已被篡改。请用 SM2 密钥签署 OFD 文件；只有确定仅由 SealDesk 验证时，才可明确允许（--allow-non-sm2）。", strings.ToUpper(string(e.Algorithm)))
+	}
+	return e.Error()
 }
 
 // The values of a report's facts (Status), and of changesAfter.

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"sealdesk/document"
 	"sealdesk/hub/api"
 	"sealdesk/hub/client"
 	"sealdesk/hub/outbox"
@@ -32,6 +33,11 @@ func userError(err error) string {
 			s += Tf("seal.since", localTime(se.Since))
 		}
 		return s
+	}
+	// An OFD refused for a non-SM2 key: the core's own reason, in the UI language.
+	var ne *document.NonSM2Error
+	if errors.As(err, &ne) {
+		return ne.Text(CurrentLang() != English)
 	}
 	switch session.Classify(err) {
 	case session.KindKeyRemoved:

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"sealdesk/document"
 	"sealdesk/hub/client"
+	"sealdesk/internal/report"
 	"sealdesk/internal/session"
 	"sealdesk/signer"
 	"sealdesk/signer/keys"
@@ -17,7 +19,8 @@ import (
 
 const signUsage = "--in IN [--in IN2 ...] [--out OUT | --out-dir DIR] --key URI [--seal SEAL] [--profile P]\n" +
 	"    (--page N --at X,Y [--size W,H] | --keyword WORD [--nth N] [--offset DX,DY] | --cross-page [--pages A-B])\n" +
-	"    [--reason R] [--location L] [--tsa URL] [--hub URL] [--certify 1|2|3] [--lock] [--field NAME] [--pin-file F]"
+	"    [--reason R] [--location L] [--tsa URL] [--hub URL] [--certify 1|2|3] [--lock] [--field NAME] [--pin-file F]\n" +
+	"    [--allow-non-sm2]"
 
 func init() {
 	Register(&Command{
@@ -50,6 +53,7 @@ func runSign(ctx context.Context, env *Env) error {
 	hubURL := fs.String("hub", os.Getenv("SEALDESK_HUB"), "seal registry `URL`: checks the seal's status first")
 	certify := fs.Int("certify", 0, "PDF: make a certification signature with DocMDP permission `P` (1, 2 or 3)")
 	lock := fs.Bool("lock", false, "OFD: also protect Signatures.xml, so that no later signature can be added")
+	allowNonSM2 := fs.Bool("allow-non-sm2", false, "OFD: sign with an ECDSA or RSA key although other OFD readers (SM3 only) will report the file as tampered")
 	field := fs.String("field", "", "PDF: sign the existing empty signature field `NAME` (it keeps its widget; no placement)")
 	pinFile := fs.String("pin-file", "", "read the PIN or keystore password from `file`")
 	outboxPath := fs.String("outbox", "", "signing-record outbox `file` (default $SEALDESK_OUTBOX or the user config dir)")
@@ -132,6 +136,8 @@ func runSign(ctx context.Context, env *Env) error {
 				Certify:    *certify,
 				Lock:       *lock,
 				Field:      *field,
+
+				AllowNonSM2: *allowNonSM2,
 			}
 			reqs[in] = req
 			return req
@@ -142,6 +148,12 @@ func runSign(ctx context.Context, env *Env) error {
 				return
 			}
 			if p.Err != nil {
+				var ne *document.NonSM2Error
+				if errors.As(p.Err, &ne) {
+					// The refusal's reason in the user's language (SEALDESK_LANG / locale).
+					fmt.Fprintf(env.Stderr, "%s: %s: %s\n", env.Program, p.File, ne.Text(report.LangFromEnv() == report.Chinese))
+					return
+				}
 				fmt.Fprintf(env.Stderr, "%s: %s: %v\n", env.Program, p.File, p.Err)
 				return
 			}

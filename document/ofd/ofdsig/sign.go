@@ -62,6 +62,11 @@ func SignWith(ctx context.Context, in io.ReaderAt, size int64, req *document.Sig
 	if req.Identity == nil || req.Identity.Certificate == nil {
 		return errors.New("ofd: signing needs an identity with a certificate")
 	}
+	if req.Identity.Algorithm != signer.SM2 && !req.AllowNonSM2 {
+		// Our verifier follows SignatureMethod and checks a SHA-256 digest, but ofdrw and the
+		// vendors' readers hash with SM3 throughout and call the file tampered.
+		return &document.NonSM2Error{Algorithm: req.Identity.Algorithm}
+	}
 	if opts.Container == nil && req.Identity.Signer == nil {
 		return errors.New("ofd: the signing key is not logged in")
 	}
