@@ -10,8 +10,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/emmansun/gmsm/smx509"
 
@@ -48,12 +51,69 @@ func config(c *keys.Config) (*keys.Config, error) {
 // Apply makes the holder's certificate request with the key on the token and sends the
 // application (req.CSR is filled in).
 func Apply(ctx context.Context, hub *client.Client, o ApplyOptions) (*api.Application, error) {
+	// The form is checked before the token is touched: a bad picture generates no key.
+	if err := api.CheckRequest(&o.Request); err != nil {
+		return nil, err
+	}
 	csr, err := Request(ctx, o)
 	if err != nil {
 		return nil, err
 	}
 	o.Request.CSR = csr
 	return hub.Apply(ctx, o.Request)
+}
+
+// ReadPicture reads and checks a seal picture file (api.CheckPicture); errors are
+// *api.FieldError.
+func ReadPicture(path string) ([]byte, error) {
+	b, err := readLimited(path, api.MaxPictureBytes)
+	if err != nil {
+		return nil, &api.FieldError{Field: "picture", File: filepath.Base(path), Problem: problemOf(err), Limit: api.MaxPictureBytes, Detail: err.Error()}
+	}
+	if err := api.CheckPicture(b); err != nil {
+		var fe *api.FieldError
+		if errors.As(err, &fe) {
+			fe.File = filepath.Base(path)
+		}
+		return nil, err
+	}
+	return b, nil
+}
+
+// ReadAttachment reads and checks an attachment file (a PDF, OFD, PNG or JPEG scan).
+func ReadAttachment(path string) (api.Attachment, error) {
+	b, err := readLimited(path, api.MaxAttachmentBytes)
+	if err != nil {
+		return api.Attachment{}, &api.FieldError{Field: "attachments", File: filepath.Base(path), Problem: problemOf(err), Limit: api.MaxAttachmentBytes, Detail: err.Error()}
+	}
+	return api.NewAttachment(path, b)
+}
+
+var errTooLarge = errors.New("too large")
+
+func problemOf(err error) string {
+	if errors.Is(err, errTooLarge) {
+		return api.ProblemTooLarge
+	}
+	return api.ProblemUnreadable
+}
+
+// readLimited reads at most limit bytes of path (a larger file is errTooLarge, without
+// reading it all).
+func readLimited(path string, limit int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > limit {
+		return nil, errTooLarge
+	}
+	return b, nil
 }
 
 // Request returns the DER PKCS#10 request signed by the key on the token (generated first

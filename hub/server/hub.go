@@ -443,7 +443,11 @@ func (h *Hub) ownSeal(ctx context.Context, p api.Principal, id, action string) (
 
 // Seal returns a seal with its history (owner or admin).
 func (h *Hub) Seal(ctx context.Context, p api.Principal, id string) (*api.Seal, *api.ErrorBody) {
-	return h.ownSeal(ctx, p, id, "read")
+	s, e := h.ownSeal(ctx, p, id, "read")
+	if s != nil {
+		s.Status = api.EffectiveStatus(s, h.now())
+	}
+	return s, e
 }
 
 // ListSeals lists the caller's seals; admin may give org ("" for all).
@@ -455,14 +459,27 @@ func (h *Hub) ListSeals(ctx context.Context, p api.Principal, org, status string
 		}
 		org = p.OrgID
 	}
-	if status != "" && !api.ValidStatus(status) {
-		return nil, api.Errf(api.CodeInvalidField, "status %q: want active, suspended, revoked, withdrawn or lost", status)
+	if status != "" && !api.ValidStatus(status) && status != api.StatusFiled && status != api.StatusExpired {
+		return nil, api.Errf(api.CodeInvalidField, "status %q: want active, suspended, revoked, withdrawn, lost, filed or expired", status)
 	}
-	seals, err := h.st.ListSeals(ctx, org, status)
+	// "expired" is derived from the validity (never stored): list without the status filter
+	// and filter on the status each seal has now.
+	stored := status
+	if stored == api.StatusExpired || stored == api.StatusActive || stored == api.StatusSuspended || stored == api.StatusFiled {
+		stored = ""
+	}
+	seals, err := h.st.ListSeals(ctx, org, stored)
 	if err != nil {
 		return nil, internal(err)
 	}
-	return seals, nil
+	now, out := h.now(), seals[:0]
+	for _, s := range seals {
+		s.Status = api.EffectiveStatus(&s, now)
+		if status == "" || s.Status == status {
+			out = append(out, s)
+		}
+	}
+	return out, nil
 }
 
 // SetStatus changes a seal's status (owner or admin): active ↔ suspended, and from either

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/rand"
@@ -9,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"image/png"
 	"strings"
 	"time"
 
@@ -95,13 +93,6 @@ func (h *Hub) sealType(code string) (api.SealType, bool) {
 	return api.SealType{}, false
 }
 
-// Limits of an application.
-const (
-	maxPicture     = 1 << 20
-	maxAttachments = 8
-	maxAttachment  = 2 << 20
-)
-
 // checkApplication validates what an applicant sends; the error names the field.
 func (h *Hub) checkApplication(ctx context.Context, org *api.Org, r *api.ApplicationRequest) *api.ErrorBody {
 	// The unit is the applying organisation; its registered name and code are the default.
@@ -118,15 +109,16 @@ func (h *Hub) checkApplication(ctx context.Context, org *api.Org, r *api.Applica
 		return api.Errf(api.CodeInvalidField, "sealName must be 1-256 bytes")
 	case strings.TrimSpace(r.Contact) == "" || len(r.Contact) > 256:
 		return api.Errf(api.CodeInvalidField, "contact must be 1-256 bytes (a name and a telephone number)")
-	case r.ValidDays < 0 || r.ValidDays > 3650:
-		return api.Errf(api.CodeInvalidField, "validDays %d: want 1-3650", r.ValidDays)
 	case r.SESVersion != 0 && r.SESVersion != ses.V4 && r.SESVersion != ses.V1:
 		return api.Errf(api.CodeInvalidField, "sesVersion %d: want 4 (GB/T 38540) or 1 (GM/T 0031)", r.SESVersion)
-	case len(r.Attachments) > maxAttachments:
-		return api.Errf(api.CodeInvalidField, "attachments: at most %d", maxAttachments)
 	}
 	if err := api.ValidUSCC(r.USCC); err != nil {
 		return api.Errf(api.CodeInvalidUSCC, "uscc: %v", err)
+	}
+	// The same checks the applicant's side made before sending (api.CheckRequest): picture,
+	// attachments by content, validity.
+	if err := api.CheckRequest(r); err != nil {
+		return api.Errf(api.CodeInvalidField, "%v", err)
 	}
 	if r.USCC != org.USCC {
 		return api.Errf(api.CodeInvalidField, "uscc %s is not the code of your organisation %s (%s)", r.USCC, org.ID, org.USCC)
@@ -138,14 +130,6 @@ func (h *Hub) checkApplication(ctx context.Context, org *api.Org, r *api.Applica
 		}
 		return api.Errf(api.CodeUnknownType, "sealType %q is not in this hub's seal type table (%s)", r.SealType, strings.Join(codes, ", "))
 	}
-	if len(r.Picture) > 0 {
-		if len(r.Picture) > maxPicture {
-			return api.Errf(api.CodeInvalidField, "picture: larger than %d bytes", maxPicture)
-		}
-		if _, err := png.DecodeConfig(bytes.NewReader(r.Picture)); err != nil {
-			return api.Errf(api.CodeInvalidField, "picture: not a PNG image: %v", err)
-		}
-	}
 	if _, err := ca.ParseRequest(r.CSR); err != nil {
 		return api.Errf(api.CodeInvalidField, "csr: %v", err)
 	}
@@ -154,14 +138,8 @@ func (h *Hub) checkApplication(ctx context.Context, org *api.Org, r *api.Applica
 		if a.Name == "" || len(a.Name) > 128 || strings.ContainsAny(a.Name, "/\\\x00") {
 			return api.Errf(api.CodeInvalidField, "attachments[%d]: name must be 1-128 bytes without slashes", i)
 		}
-		if len(a.Data) == 0 || len(a.Data) > maxAttachment {
-			return api.Errf(api.CodeInvalidField, "attachments[%d] %s: want 1-%d bytes", i, a.Name, maxAttachment)
-		}
 		sum := sha256.Sum256(a.Data)
 		a.Size, a.SHA256 = len(a.Data), hex.EncodeToString(sum[:])
-		if a.MediaType == "" {
-			a.MediaType = "application/octet-stream"
-		}
 	}
 	if r.Replaces != "" {
 		old, err := h.st.GetSeal(ctx, r.Replaces)

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emmansun/gmsm/smx509"
 
@@ -32,7 +33,8 @@ type lifecycleHub struct {
 	applicantA, applicantB, reviewerA, reviewerB, auditor *client.Client
 }
 
-func startLifecycle(t *testing.T, kind string) *lifecycleHub {
+// startLifecycle starts the hub; now, when given, is its clock.
+func startLifecycle(t *testing.T, kind string, now ...func() time.Time) *lifecycleHub {
 	t.Helper()
 	chain, err := pki.NewChain(signer.ECDSA, "Lifecycle Test")
 	if err != nil {
@@ -42,10 +44,14 @@ func startLifecycle(t *testing.T, kind string) *lifecycleHub {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := hubtest.Start(t, kind, server.Options{
+	opt := server.Options{
 		Maker: &maker.SES{Key: mk.Key, Cert: mk.Cert},
 		CA:    &hubca.Local{Key: chain.Intermediate.Key, Cert: chain.Intermediate.Cert, Chain: []*smx509.Certificate{chain.Root.Cert}},
-	})
+	}
+	if len(now) > 0 {
+		opt.Now = now[0]
+	}
+	env := hubtest.Start(t, kind, opt)
 	ctx := context.Background()
 	cl := func(tok string) *client.Client {
 		c, err := client.New(env.URL, client.Options{Token: tok})
@@ -89,7 +95,7 @@ func TestLifecycle(t *testing.T) {
 		holder, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		req := api.ApplicationRequest{UnitName: "Org A 单位", USCC: h.A.USCC, SealType: "04", SealName: "Org A 合同专用章",
 			CSR: csrFor(t, holder), Contact: "张三 010-12345678", Submit: true,
-			Attachments: []api.Attachment{{Name: "licence.png", MediaType: "image/png", Data: []byte("scan")}}}
+			Attachments: []api.Attachment{{Name: "licence.pdf", Data: []byte("%PDF-1.7 scan")}}}
 
 		// Refusals before anything exists.
 		bad := req
@@ -144,7 +150,7 @@ func TestLifecycle(t *testing.T) {
 		_, err = h.reviewerB.Decide(ctx, app.ID, "approve", "")
 		wantCode(t, "approve a returned application", err, 409, api.CodeInvalidTransition)
 		edit := req
-		edit.Attachments = []api.Attachment{{Name: "licence.png", MediaType: "image/png", Data: []byte("clear scan")}}
+		edit.Attachments = []api.Attachment{{Name: "licence.pdf", Data: []byte("%PDF-1.7 clear scan")}}
 		edit.Submit = true
 		if app, err = h.applicantA.EditApplication(ctx, app.ID, edit); err != nil || app.Status != api.AppResubmitted {
 			t.Fatalf("resubmit: %v %+v", err, app)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -24,7 +22,7 @@ import (
 
 func init() {
 	Register(&Command{Path: []string{"seal", "apply"},
-		Usage: "--hub URL --key URI [--new-key [--algo ecdsa|rsa|sm2]] --name NAME --type CODE [--picture FILE] [--contact C] [--attach FILE]... [--valid-days N] [--v1] [--replaces ESID --reissue replace|lost|change] [--draft] [--json]",
+		Usage: "--hub URL --key URI [--new-key [--algo ecdsa|rsa|sm2]] --name NAME --type CODE [--picture FILE] [--contact C] [--attach FILE]... [--valid-days N | --validity 2年] [--v1] [--replaces ESID --reissue replace|lost|change] [--draft] [--json]",
 		Short: "apply for a seal with a key on the token (prints the application id last)", Run: runSealApply})
 	Register(&Command{Path: []string{"seal", "applications"}, Usage: "[--hub URL] [--status S] [--json]",
 		Short: "list your organisation's seal applications and their status", Run: runSealApplications})
@@ -93,25 +91,16 @@ func hubError(err error) error {
 	return Usagef("%v", err)
 }
 
+// readAttachments reads and checks the --attach files (holder.ReadAttachment: what the app's
+// form checks too).
 func readAttachments(paths []string) ([]api.Attachment, error) {
 	var out []api.Attachment
 	for _, p := range paths {
-		b, err := os.ReadFile(p)
+		a, err := holder.ReadAttachment(p)
 		if err != nil {
 			return nil, Usagef("attachment: %v", err)
 		}
-		mt := "application/octet-stream"
-		switch strings.ToLower(filepath.Ext(p)) {
-		case ".png":
-			mt = "image/png"
-		case ".jpg", ".jpeg":
-			mt = "image/jpeg"
-		case ".pdf":
-			mt = "application/pdf"
-		case ".ofd":
-			mt = "application/ofd"
-		}
-		out = append(out, api.Attachment{Name: filepath.Base(p), MediaType: mt, Data: b})
+		out = append(out, a)
 	}
 	return out, nil
 }
@@ -130,6 +119,7 @@ func runSealApply(ctx context.Context, env *Env) error {
 	contact := fs.String("contact", "", "contact person and telephone")
 	attach := StringList(fs, "attach", "attachment `file`, e.g. the business licence scan (repeat)")
 	validDays := fs.Int("valid-days", 0, "validity in days (default 730)")
+	validity := fs.String("validity", "", "validity as people write it: days (730, 730天) or years (2年, 2y); overrides --valid-days")
 	v1 := fs.Bool("v1", false, "make a GM/T 0031 (v1) seal instead of GB/T 38540 (v4)")
 	replaces := fs.String("replaces", "", "re-issue: the `ESID` of the seal this one replaces")
 	reissue := fs.String("reissue", "", "with --replaces: replace (更换), lost (遗失补刻) or change (章面变更)")
@@ -148,6 +138,13 @@ func runSealApply(ctx context.Context, env *Env) error {
 	case *contact == "":
 		*contact = "-"
 	}
+	if *validity != "" {
+		days, err := api.ParseValidity(*validity)
+		if err != nil {
+			return Usagef("--validity: %v", err)
+		}
+		*validDays = days
+	}
 	hub, err := hf.client()
 	if err != nil {
 		return err
@@ -158,8 +155,8 @@ func runSealApply(ctx context.Context, env *Env) error {
 		req.SESVersion = 1
 	}
 	if *picture != "" {
-		if req.Picture, err = os.ReadFile(*picture); err != nil {
-			return Usagef("picture: %v", err)
+		if req.Picture, err = holder.ReadPicture(*picture); err != nil {
+			return Usagef("%v", err)
 		}
 	}
 	if req.Attachments, err = readAttachments(*attach); err != nil {
@@ -268,8 +265,8 @@ func runSealSubmit(ctx context.Context, env *Env) error {
 			}
 		}
 		if *picture != "" {
-			if req.Picture, err = os.ReadFile(*picture); err != nil {
-				return Usagef("picture: %v", err)
+			if req.Picture, err = holder.ReadPicture(*picture); err != nil {
+				return Usagef("%v", err)
 			}
 		}
 		req.Submit = true

@@ -236,8 +236,8 @@ func TestLifecycleEndToEnd(t *testing.T) {
 func lifecycleRun(t *testing.T, kind string) {
 	e := newLifecycleEnv(t, kind)
 	dir := e.dir
-	os.WriteFile(filepath.Join(dir, "licence.png"), []byte("blurred scan"), 0o644)
-	os.WriteFile(filepath.Join(dir, "licence-clear.png"), []byte("clear scan"), 0o644)
+	os.WriteFile(filepath.Join(dir, "licence.pdf"), []byte("%PDF-1.4 blurred scan"), 0o644)
+	os.WriteFile(filepath.Join(dir, "licence-clear.pdf"), []byte("%PDF-1.4 clear scan"), 0o644)
 	os.WriteFile(filepath.Join(dir, "sample.pdf"), pdf.SampleContract(), 0o644)
 	f, _ := os.Create(filepath.Join(dir, "sample.ofd"))
 	ofd.SampleContract(2).WriteTo(f)
@@ -245,7 +245,7 @@ func lifecycleRun(t *testing.T, kind string) {
 	holderKey := e.keyURI("holder")
 
 	out := e.must(e.applicantA, "sealctl", "seal", "apply", "--key", holderKey, "--new-key", "--name", "单位 org-a 合同专用章",
-		"--type", "04", "--contact", "张三 010-1234", "--attach", filepath.Join(dir, "licence.png"), "--json")
+		"--type", "04", "--contact", "张三 010-1234", "--attach", filepath.Join(dir, "licence.pdf"), "--json")
 	id := appID(t, out)
 	// Illegal steps before the decision.
 	e.refused("fetch before approval", api.CodeNotApproved, e.applicantA, "sealctl", "seal", "fetch", id, "--out", filepath.Join(dir, "x.esl"))
@@ -263,7 +263,7 @@ func lifecycleRun(t *testing.T, kind string) {
 	if !strings.Contains(apps, "returned") || !strings.Contains(apps, "营业执照扫描件不清晰") {
 		t.Fatalf("applicant does not see the return reason: %s", apps)
 	}
-	e.must(e.applicantA, "sealctl", "seal", "submit", id, "--attach", filepath.Join(dir, "licence-clear.png"))
+	e.must(e.applicantA, "sealctl", "seal", "submit", id, "--attach", filepath.Join(dir, "licence-clear.pdf"))
 	out = e.must(e.reviewerB, "sealhub", "app", "approve", id, "--note", "材料齐全", "--json")
 	var app api.Application
 	json.Unmarshal([]byte(out), &app)
