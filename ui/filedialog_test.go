@@ -118,15 +118,23 @@ func typeKeys(t *testing.T, w fyne.Window, text string, enter bool) {
 	})
 }
 
+// waitEvent yields to the UI (queued callbacks run: uitest_test.go) until event happened more
+// often than in since, and returns its last value.
 func waitEvent(t *testing.T, m *MainWindow, event string, since map[string]int) string {
 	t.Helper()
-	v, err := m.waitEvent(event, since, 30*time.Second)
-	if err != nil {
-		var msg string
-		fyne.DoAndWait(func() { msg = m.msg.Text })
-		t.Fatalf("%v (status bar: %q)", err, msg)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		fyne.DoAndWait(func() {})
+		if v, err := m.waitEvent(event, since, 0); err == nil {
+			return v
+		}
+		if time.Now().After(deadline) {
+			var msg string
+			fyne.DoAndWait(func() { msg = m.msg.Text })
+			t.Fatalf("timed out after 30s waiting for %s (status bar: %q)", event, msg)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	return v
 }
 
 func sampleOFD(t *testing.T, dir, name string) string {
@@ -140,7 +148,7 @@ func sampleOFD(t *testing.T, dir, name string) string {
 
 func dialogWindow(t *testing.T, k Keys) (*MainWindow, string) {
 	t.Helper()
-	a := test.NewTempApp(t)
+	a := newTestApp(t)
 	SetLang(Chinese)
 	if k == nil {
 		_, k = fakeKeys(t)

@@ -57,7 +57,7 @@ func lifecycleHub(t *testing.T) (*hubtest.Env, *client.Client, *client.Client) {
 }
 
 func lifecycleApp(t *testing.T) {
-	test.NewTempApp(t)
+	newTestApp(t)
 	SetLang(Chinese)
 	fyne.CurrentApp().Settings().SetTheme(NewTheme(false, false)) // the bundled CJK font
 }

@@ -5,7 +5,6 @@ import (
 	"image"
 	"testing"
 
-	"fyne.io/fyne/v2/test"
 
 	"sealdesk/document"
 	"sealdesk/signer/keys"
@@ -33,7 +32,7 @@ func (d *pagesDoc) Signatures() ([]document.SignatureInfo, error) { return nil, 
 func (d *pagesDoc) Close() error                                  { return nil }
 
 func TestKeywordCoordinateAndCrossPagePlacements(t *testing.T) {
-	a := test.NewTempApp(t)
+	a := newTestApp(t)
 	// No keys and no token events: the one key listing at start refills the tray; let it
 	// happen before the test's seal goes in.
 	m := NewMainWindow(a, Options{Keys: &keys.Stores{}, NoHub: true, Outbox: t.TempDir() + "/outbox.db"})

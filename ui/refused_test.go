@@ -41,7 +41,7 @@ func TestRefusedRecordsShownAndSentAgain(t *testing.T) {
 	}
 	ob.Close()
 	c, _ := client.New(env.URL, client.Options{Token: env.A.Token})
-	a := test.NewTempApp(t)
+	a := newTestApp(t)
 	SetLang(Chinese)
 	_, k := fakeKeys(t)
 	m := NewMainWindow(a, Options{Keys: k, Hub: c, Outbox: obPath, Lang: Chinese})
