@@ -109,11 +109,14 @@ type MainWindow struct {
 	signing    bool
 
 	// events for the script runner: "opened", "verified", "signed", "keys".
-	waitMu sync.Mutex
-	counts map[string]int
-	last   map[string]string
+	waitMu     sync.Mutex
+	counts     map[string]int
+	last       map[string]string
+	scriptMark map[string]int // the script's last mark
 
 	pinDialog *PINDialog
+	// notice is the information or error dialog on screen: Enter or Escape closes it.
+	notice dialog.Dialog
 	// chooser is the app's own file dialog last shown (tests drive it).
 	chooser *FileChooser
 	// lastSigned says where the last signed copy went; it stays in the status bar after the
@@ -419,7 +422,7 @@ func (m *MainWindow) tokenRemoved(t signer.TokenInfo) {
 	if m.signing && m.signToken != nil && m.signToken.Key() == t.Key() {
 		m.signCancel()
 		m.signing = false
-		dialog.ShowError(errors.New(T("sign.removed")), m.Window)
+		m.showError(errors.New(T("sign.removed")))
 		m.setMsg(T("sign.removed"))
 		m.notify("signed", "error: "+T("sign.removed"))
 	}
@@ -445,7 +448,7 @@ func (m *MainWindow) Open(path string) {
 					doc.Close()
 				}
 				m.setMsg(Tf("doc.openErr", filepath.Base(path), err))
-				dialog.ShowError(fmt.Errorf("%s", Tf("doc.openErr", filepath.Base(path), err)), m.Window)
+				m.showError(fmt.Errorf("%s", Tf("doc.openErr", filepath.Base(path), err)))
 				m.notify("opened", "error: "+err.Error())
 				return
 			}
@@ -677,11 +680,11 @@ func (m *MainWindow) PlaceHits(hits []document.Hit) error {
 // Sign asks for the PIN and signs the open document with the pending placements.
 func (m *MainWindow) Sign() {
 	if m.doc == nil {
-		dialog.ShowInformation(T("action.sign"), T("place.noDoc"), m.Window)
+		m.showInfo(T("action.sign"), T("place.noDoc"))
 		return
 	}
 	if len(m.placements) == 0 || m.placeSeal == nil {
-		dialog.ShowInformation(T("action.sign"), T("place.none"), m.Window)
+		m.showInfo(T("action.sign"), T("place.none"))
 		return
 	}
 	m.signFiles([]string{m.docPath}, m.placements)
@@ -693,7 +696,7 @@ func (m *MainWindow) Sign() {
 func (m *MainWindow) signFiles(files []string, placements []document.Placement) {
 	e, ok := m.Keys.Current()
 	if !ok {
-		dialog.ShowInformation(T("action.sign"), T("sign.noKey"), m.Window)
+		m.showInfo(T("action.sign"), T("sign.noKey"))
 		return
 	}
 	seal := m.placeSeal
@@ -701,7 +704,7 @@ func (m *MainWindow) signFiles(files []string, placements []document.Placement) 
 		seal = m.Tray.Selected
 	}
 	if seal == nil {
-		dialog.ShowInformation(T("action.sign"), T("place.noSeal"), m.Window)
+		m.showInfo(T("action.sign"), T("place.noSeal"))
 		return
 	}
 	subject := e.Identity.Label
@@ -794,7 +797,7 @@ func (m *MainWindow) signDone(files []string, res *session.Result, err error) {
 	}
 	if removed || session.Classify(err) == session.KindKeyRemoved {
 		if !removed {
-			dialog.ShowError(errors.New(T("sign.removed")), m.Window)
+			m.showError(errors.New(T("sign.removed")))
 		}
 		m.setMsg(T("sign.removed"))
 		m.notify("signed", "error: "+T("sign.removed"))
@@ -820,7 +823,7 @@ func (m *MainWindow) signDone(files []string, res *session.Result, err error) {
 		for _, f := range res.Failed {
 			msg += "\n" + filepath.Base(f.File) + "：" + userError(f.Err)
 		}
-		dialog.ShowInformation(T("sign.batchTitle"), msg, m.Window)
+		m.showInfo(T("sign.batchTitle"), msg)
 		m.setMsg(Tf("sign.batchDone", len(res.Signed), len(files)-len(res.Signed)))
 		m.notify("batch", fmt.Sprintf("%d/%d", len(res.Signed), len(files)-len(res.Signed)))
 	}
@@ -853,7 +856,7 @@ func (m *MainWindow) failSign(err error) {
 		msg = T("pin.locked")
 	}
 	m.setMsg(msg)
-	dialog.ShowError(errors.New(msg), m.Window)
+	m.showError(errors.New(msg))
 	m.notify("signed", "error: "+msg)
 }
 
@@ -1083,7 +1086,7 @@ func (m *MainWindow) SetDark(dark bool) {
 
 func (m *MainWindow) setLangPref(l Lang) {
 	m.App.Preferences().SetString("lang", string(l))
-	dialog.ShowInformation(T("menu.language"), T("menu.restart"), m.Window)
+	m.showInfo(T("menu.language"), T("menu.restart"))
 }
 
 func (m *MainWindow) recentMenu() *fyne.Menu {
@@ -1124,11 +1127,11 @@ func (m *MainWindow) showOpen() {
 func (m *MainWindow) showAddKeystore() {
 	m.chooseFile(fileRequest{Mode: ChooseOpen, Title: T("menu.addKeystore"), Exts: []string{".p12", ".pfx", ".pem", ".sm2", ".key"}}, func(p string) {
 		if m.keys == nil {
-			dialog.ShowError(errors.New(T("sign.noKey")), m.Window)
+			m.showError(errors.New(T("sign.noKey")))
 			return
 		}
 		if err := m.keys.AddKeystore(p); err != nil {
-			dialog.ShowError(err, m.Window)
+			m.showError(err)
 			return
 		}
 		m.Keys.Refresh(m.ctx)
@@ -1145,13 +1148,13 @@ func (m *MainWindow) showAddSeal() {
 // showBatch signs every PDF/OFD file of a folder with the pending placements.
 func (m *MainWindow) showBatch() {
 	if len(m.placements) == 0 {
-		dialog.ShowInformation(T("sign.batchTitle"), T("place.none"), m.Window)
+		m.showInfo(T("sign.batchTitle"), T("place.none"))
 		return
 	}
 	m.chooseFile(fileRequest{Mode: ChooseFolder, Title: T("sign.batchFolder")}, func(dir string) {
 		files, err := BatchFiles(dir)
 		if err != nil {
-			dialog.ShowError(err, m.Window)
+			m.showError(err)
 			return
 		}
 		m.SignBatch(files)
@@ -1177,7 +1180,7 @@ func BatchFiles(dir string) ([]string, error) {
 // SignBatch signs files with the pending placements after one PIN entry, with a progress bar.
 func (m *MainWindow) SignBatch(files []string) {
 	if len(files) == 0 || len(m.placements) == 0 {
-		dialog.ShowInformation(T("sign.batchTitle"), T("place.none"), m.Window)
+		m.showInfo(T("sign.batchTitle"), T("place.none"))
 		return
 	}
 	m.signFiles(files, append([]document.Placement(nil), m.placements...))
@@ -1185,14 +1188,14 @@ func (m *MainWindow) SignBatch(files []string) {
 
 func (m *MainWindow) showExport(ext string, write func(string) error) {
 	if m.report == nil {
-		dialog.ShowInformation(T("verify.report"), T("verify.none"), m.Window)
+		m.showInfo(T("verify.report"), T("verify.none"))
 		return
 	}
 	base := strings.TrimSuffix(filepath.Base(m.docPath), filepath.Ext(m.docPath))
 	m.chooseFile(fileRequest{Mode: ChooseSave, Title: T("verify.report"), Dir: filepath.Dir(m.docPath),
 		Name: base + T("file.reportSuffix") + ext, Exts: []string{ext}}, func(p string) {
 		if err := write(p); err != nil {
-			dialog.ShowError(err, m.Window)
+			m.showError(err)
 			m.notify("exported", "error: "+err.Error())
 			return
 		}
@@ -1203,7 +1206,7 @@ func (m *MainWindow) showExport(ext string, write func(string) error) {
 
 func (m *MainWindow) showCoords() {
 	if m.doc == nil {
-		dialog.ShowInformation(T("menu.coords"), T("place.noDoc"), m.Window)
+		m.showInfo(T("menu.coords"), T("place.noDoc"))
 		return
 	}
 	page, x, y := widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
@@ -1219,26 +1222,26 @@ func (m *MainWindow) showCoords() {
 		var pg int
 		var cx, cy float64
 		if _, err := fmt.Sscan(page.Text, &pg); err != nil {
-			dialog.ShowError(errors.New(Tf("place.badNum", page.Text)), m.Window)
+			m.showError(errors.New(Tf("place.badNum", page.Text)))
 			return
 		}
 		if _, err := fmt.Sscan(x.Text, &cx); err != nil {
-			dialog.ShowError(errors.New(Tf("place.badNum", x.Text)), m.Window)
+			m.showError(errors.New(Tf("place.badNum", x.Text)))
 			return
 		}
 		if _, err := fmt.Sscan(y.Text, &cy); err != nil {
-			dialog.ShowError(errors.New(Tf("place.badNum", y.Text)), m.Window)
+			m.showError(errors.New(Tf("place.badNum", y.Text)))
 			return
 		}
 		if err := m.PlaceAt(pg-1, cx, cy); err != nil {
-			dialog.ShowError(err, m.Window)
+			m.showError(err)
 		}
 	}, m.Window)
 }
 
 func (m *MainWindow) showKeyword() {
 	if m.doc == nil {
-		dialog.ShowInformation(T("menu.keyword"), T("place.noDoc"), m.Window)
+		m.showInfo(T("menu.keyword"), T("place.noDoc"))
 		return
 	}
 	word := widget.NewEntry()
@@ -1252,11 +1255,11 @@ func (m *MainWindow) showKeyword() {
 			hits, err := doc.FindText(m.ctx, q)
 			fyne.Do(func() {
 				if err != nil {
-					dialog.ShowError(err, m.Window)
+					m.showError(err)
 					return
 				}
 				if len(hits) == 0 {
-					dialog.ShowInformation(T("menu.keyword"), Tf("place.noHits", q), m.Window)
+					m.showInfo(T("menu.keyword"), Tf("place.noHits", q))
 					return
 				}
 				m.chooseHits(hits)
@@ -1292,7 +1295,7 @@ func (m *MainWindow) chooseHits(hits []document.Hit) {
 			}
 		}
 		if err := m.PlaceHits(chosen); err != nil {
-			dialog.ShowError(err, m.Window)
+			m.showError(err)
 		}
 	}, m.Window)
 	d.Resize(fyne.NewSize(420, 400))
@@ -1301,7 +1304,7 @@ func (m *MainWindow) chooseHits(hits []document.Hit) {
 
 func (m *MainWindow) showCross() {
 	if m.doc == nil {
-		dialog.ShowInformation(T("menu.cross"), T("place.noDoc"), m.Window)
+		m.showInfo(T("menu.cross"), T("place.noDoc"))
 		return
 	}
 	first, last, y := widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
@@ -1317,21 +1320,45 @@ func (m *MainWindow) showCross() {
 		var a, b int
 		var cy float64
 		if _, err := fmt.Sscan(first.Text, &a); err != nil {
-			dialog.ShowError(errors.New(Tf("place.badNum", first.Text)), m.Window)
+			m.showError(errors.New(Tf("place.badNum", first.Text)))
 			return
 		}
 		if _, err := fmt.Sscan(last.Text, &b); err != nil {
-			dialog.ShowError(errors.New(Tf("place.badNum", last.Text)), m.Window)
+			m.showError(errors.New(Tf("place.badNum", last.Text)))
 			return
 		}
 		if _, err := fmt.Sscan(y.Text, &cy); err != nil {
-			dialog.ShowError(errors.New(Tf("place.badNum", y.Text)), m.Window)
+			m.showError(errors.New(Tf("place.badNum", y.Text)))
 			return
 		}
 		if err := m.PlaceCrossPage(a-1, b-1, cy); err != nil {
-			dialog.ShowError(err, m.Window)
+			m.showError(err)
 		}
 	}, m.Window)
+}
+
+// showInfo and showError show a message that Enter or Escape closes, as users of desktop apps
+// expect (fyne's own dialogs close only by a click).
+func (m *MainWindow) showInfo(title, msg string) {
+	m.showNotice(dialog.NewInformation(title, msg, m.Window))
+}
+
+func (m *MainWindow) showError(err error) {
+	m.showNotice(dialog.NewError(err, m.Window))
+}
+
+func (m *MainWindow) showNotice(d dialog.Dialog) {
+	if m.notice != nil {
+		m.notice.Hide()
+	}
+	m.notice = d
+	d.SetOnClosed(func() {
+		if m.notice == d {
+			m.notice = nil
+		}
+	})
+	m.Window.Canvas().Unfocus() // the keys go to the window, which closes the notice
+	d.Show()
 }
 
 func (m *MainWindow) shortcuts() {
@@ -1353,6 +1380,10 @@ func (m *MainWindow) shortcuts() {
 	add(fyne.KeyUp, fyne.KeyModifierShift, func() { m.View.Nudge(0, -5) })
 	add(fyne.KeyDown, fyne.KeyModifierShift, func() { m.View.Nudge(0, 5) })
 	c.SetOnTypedKey(func(k *fyne.KeyEvent) {
+		if m.notice != nil && (k.Name == fyne.KeyReturn || k.Name == fyne.KeyEnter || k.Name == fyne.KeyEscape) {
+			m.notice.Hide()
+			return
+		}
 		switch k.Name {
 		case fyne.KeyLeft:
 			m.View.Nudge(-1, 0)

@@ -194,9 +194,22 @@ func (p *KeyPanel) relist(ctx context.Context) {
 			entries = append(entries, e)
 		}
 		sort.SliceStable(entries, func(i, j int) bool { return entries[i].Token != nil && entries[j].Token == nil })
+		// The chosen identity stays chosen when the listing changes order (a token inserted
+		// lists first): an index alone pointed at another key, and signing used it.
+		chosen := ""
+		if p.Selected >= 0 && p.Selected < len(p.entries) {
+			chosen = p.entries[p.Selected].Identity.URI
+		}
 		p.entries = entries
-		if p.Selected >= len(entries) {
-			p.Selected = -1
+		p.Selected = -1
+		for i, e := range entries {
+			if chosen != "" && e.Identity.URI == chosen {
+				p.Selected = i
+			}
+		}
+		if p.Selected >= 0 {
+			p.list.Select(p.Selected)
+		} else {
 			p.list.UnselectAll()
 		}
 		p.list.Refresh()

@@ -5,7 +5,6 @@ import (
 	"image"
 	"testing"
 
-
 	"sealdesk/document"
 	"sealdesk/signer/keys"
 )

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
 )
 
 // ScriptEnv names the environment variable with a test script for the app to run.
@@ -39,6 +40,17 @@ const scriptTimeout = 90 * time.Second
 //	export-json FILE / export-pdf FILE
 //	sync                   sync with the hub; waits for the result
 //	shot FILE              screenshot of the screen (ImageMagick's import -window root)
+//	mark                   remember the event counts for wait
+//	wait EVENT             wait until EVENT (opened, verified, dialog, exported, pin, batch,
+//	                       signed, synced) happened after the last mark; prints
+//	                       "script: event EVENT VALUE"; a value "error: ..." fails
+//	where TEXT             prints "script: where TEXT X Y W H": the window pixels of the
+//	                       button or label showing TEXT ("content" for the area below the
+//	                       menu bar), so that a test can click it with real X input
+//
+// A script may be a named pipe: the end-to-end test writes one command at a time and clicks
+// and types with xdotool between them, reading the results from stdout.
+//
 //	sleep MS
 //	quit
 func (m *MainWindow) runScript(path string) {
@@ -241,6 +253,32 @@ func (m *MainWindow) scriptLine(line string) error {
 			return fmt.Errorf("import: %v: %s", err, out)
 		}
 		return nil
+	case "mark":
+		m.scriptMark = since
+		return nil
+	case "wait":
+		if len(args) != 1 {
+			return errors.New("wait EVENT")
+		}
+		v, err := m.waitEvent(args[0], m.scriptMark, scriptTimeout)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("script: event %s %s\n", args[0], v)
+		return orErr(nil, v)
+	case "where":
+		if len(args) == 0 {
+			return errors.New("where TEXT")
+		}
+		text := strings.Join(args, " ")
+		return onUI(func() error {
+			r, ok := m.where(text)
+			if !ok {
+				return fmt.Errorf("nothing shows %q", text)
+			}
+			fmt.Printf("script: where %s %d %d %d %d\n", text, r[0], r[1], r[2], r[3])
+			return nil
+		})
 	case "sleep":
 		ms, err := num(0)
 		if err != nil {
@@ -299,4 +337,44 @@ func (m *MainWindow) dragSealTo(x, y float64) error {
 	}
 	item.DragEnd()
 	return nil
+}
+
+// where finds the button or label showing text in the window's content (containers only, as
+// the toolbar and panels are built) and returns its rectangle in window pixels.
+func (m *MainWindow) where(text string) ([4]int, bool) {
+	c := m.Window.Canvas()
+	px := func(pos fyne.Position, size fyne.Size) [4]int {
+		sc := c.Scale()
+		return [4]int{int(pos.X * sc), int(pos.Y * sc), int(size.Width * sc), int(size.Height * sc)}
+	}
+	content := c.Content()
+	if text == "content" {
+		return px(content.Position(), content.Size()), true
+	}
+	var found fyne.CanvasObject
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if o == nil || !o.Visible() || found != nil {
+			return
+		}
+		switch v := o.(type) {
+		case *widget.Button:
+			if v.Text == text {
+				found = v
+			}
+		case *widget.Label:
+			if v.Text == text {
+				found = v
+			}
+		case *fyne.Container:
+			for _, k := range v.Objects {
+				walk(k)
+			}
+		}
+	}
+	walk(content)
+	if found == nil {
+		return [4]int{}, false
+	}
+	return px(m.App.Driver().AbsolutePositionForObject(found), found.Size()), true
 }

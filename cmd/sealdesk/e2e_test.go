@@ -42,55 +42,10 @@ func TestDesktopEndToEnd(t *testing.T) {
 	}
 	testenv.LookPath(t, "import")
 	app := testenv.Binary(t, "sealdesk")
-	hubBin := testenv.Binary(t, "sealhub")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	dir := t.TempDir()
-	ws := filepath.Join(dir, "demo")
-	if _, err := demo.Init(ctx, ws, signer.SM2); err != nil {
-		t.Fatal(err)
-	}
-	shots := os.Getenv("SEALDESK_SCREENSHOTS")
-	if shots == "" {
-		shots = filepath.Join(dir, "shots")
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	home := filepath.Join(dir, "home")
-	os.MkdirAll(home, 0o700)
-	env := append(os.Environ(),
-		"HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "XDG_RUNTIME_DIR="+home,
-		"SEALDESK_CONFIG="+filepath.Join(dir, "keys.json"), "SEALDESK_OUTBOX="+filepath.Join(dir, "outbox.db"))
-	if os.Getenv("SEALDESK_CACHE") == "" {
-		if root, err := testenv.RepoRoot(); err == nil {
-			env = append(env, "SEALDESK_CACHE="+filepath.Join(root, ".cache")) // PDFium's compiled code
-		}
-	}
-
-	// A local hub, as `make run` starts it.
-	addr := freePort(t)
-	hub := exec.CommandContext(ctx, hubBin, "serve", "--listen", addr, "--db", "sqlite:"+filepath.Join(ws, "hub.db"), "--demo", ws)
-	hubLog, _ := os.Create(filepath.Join(dir, "sealhub.log"))
-	hub.Stdout, hub.Stderr = hubLog, hubLog
-	if err := hub.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { hub.Process.Kill(); hub.Wait() }()
-	for i := 0; ; i++ {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		if i > 300 {
-			b, _ := os.ReadFile(filepath.Join(dir, "sealhub.log"))
-			t.Fatalf("sealhub did not listen: %s", b)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	env = append(env, "SEALDESK_HUB=http://"+addr, "SEALDESK_HUB_TOKEN_FILE="+filepath.Join(ws, "hub-token.txt"))
-
+	dir, ws, shots, env := desktopRig(t, ctx)
 	sample := filepath.Join(ws, "sample.pdf")
 	script := filepath.Join(dir, "script.txt")
 	lines := []string{
@@ -192,6 +147,60 @@ func TestDesktopEndToEnd(t *testing.T) {
 		}
 	}
 	fmt.Fprintf(os.Stderr, "screenshots in %s\n", shots)
+}
+
+// desktopRig makes a demo workspace and starts a local sealhub on it, as `make run` does; it
+// returns the temporary directory, the workspace, the screenshot directory and the app's
+// environment (its own HOME, configuration, outbox and hub).
+func desktopRig(t *testing.T, ctx context.Context) (dir, ws, shots string, env []string) {
+	t.Helper()
+	hubBin := testenv.Binary(t, "sealhub")
+	dir = t.TempDir()
+	ws = filepath.Join(dir, "demo")
+	if _, err := demo.Init(ctx, ws, signer.SM2); err != nil {
+		t.Fatal(err)
+	}
+	shots = os.Getenv("SEALDESK_SCREENSHOTS")
+	if shots == "" {
+		shots = filepath.Join(dir, "shots")
+	}
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(dir, "home")
+	os.MkdirAll(filepath.Join(home, ".cache"), 0o700)
+	env = append(os.Environ(),
+		"HOME="+home, "XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "XDG_RUNTIME_DIR="+home,
+		"SEALDESK_CONFIG="+filepath.Join(dir, "keys.json"), "SEALDESK_OUTBOX="+filepath.Join(dir, "outbox.db"))
+	if os.Getenv("SEALDESK_CACHE") == "" {
+		if root, err := testenv.RepoRoot(); err == nil {
+			env = append(env, "SEALDESK_CACHE="+filepath.Join(root, ".cache")) // PDFium's compiled code
+		}
+	}
+
+	// A local hub, as `make run` starts it.
+	addr := freePort(t)
+	hub := exec.CommandContext(ctx, hubBin, "serve", "--listen", addr, "--db", "sqlite:"+filepath.Join(ws, "hub.db"), "--demo", ws)
+	hubLog, _ := os.Create(filepath.Join(dir, "sealhub.log"))
+	hub.Stdout, hub.Stderr = hubLog, hubLog
+	if err := hub.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hub.Process.Kill(); hub.Wait() })
+	for i := 0; ; i++ {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			break
+		}
+		if i > 300 {
+			b, _ := os.ReadFile(filepath.Join(dir, "sealhub.log"))
+			t.Fatalf("sealhub did not listen: %s", b)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	env = append(env, "SEALDESK_HUB=http://"+addr, "SEALDESK_HUB_TOKEN_FILE="+filepath.Join(ws, "hub-token.txt"))
+
+	return dir, ws, shots, env
 }
 
 func abs(x float64) float64 {
