@@ -884,7 +884,7 @@ func (m *MainWindow) verify(path string) {
 			m.View.Refresh()
 			m.Sigs.SetReport(rep)
 			if len(rep.Signatures) > 0 {
-				m.setMsg(fmt.Sprintf("%s: %s", T("verify.overall"), verdict(rep)))
+				m.setMsg(Tf("verify.overallIs", verdict(rep)))
 			} else {
 				m.setMsg(T("verify.none"))
 			}

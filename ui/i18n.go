@@ -220,7 +220,7 @@ var messages = map[string]map[Lang]string{
 	"verify.problems":   {Chinese: "问题", English: "Problems"},
 	"verify.report":     {Chinese: "验证报告", English: "Verification report"},
 	"verify.file":       {Chinese: "文件", English: "File"},
-	"verify.overall":    {Chinese: "结论", English: "Verdict"},
+	"verify.overallIs":  {Chinese: "结论：%s", English: "Verdict: %s"},
 	"verify.sigN":       {Chinese: "签章 %d：%s", English: "Signature %d: %s"},
 	"verify.failed":     {Chinese: "验章失败：%v", English: "Verification failed: %v"},
 	"verify.goto":       {Chinese: "转到第 %d 页", English: "Go to page %d"},
