@@ -140,6 +140,8 @@ func init() {
 		Code{"trust.key-usage", FactTrust, red, "the signer certificate is not for signing"},
 		Code{"trust.revoked", FactRevocation, red, "a certificate was revoked at or before the signing time"},
 		Code{"trust.revoked-after-signing", FactRevocation, Info, "a certificate was revoked after the time-stamped signing time (the signature stays valid)"},
+		Code{"trust.revoked-after-timestamp", FactRevocation, Info, "a certificate was revoked after a document time-stamp proved the signature existed (the signature stays valid)"},
+		Code{"trust.embedded-revocation-invalid", FactRevocation, red, "revocation data embedded in the document (DSS) does not verify with the issuer's key: it was altered"},
 		Code{"trust.revoked-time-unproven", FactRevocation, amber, "a certificate was revoked after the claimed signing time, but no time-stamp proves the signature is older"},
 		Code{"trust.revocation-offline", FactRevocation, amber, "offline and nothing cached: the revocation status is unknown"},
 		Code{"trust.revocation-no-info", FactRevocation, amber, "the certificate names no revocation service, or its issuer is unknown"},

@@ -24,6 +24,7 @@ import (
 
 	"sealdesk/signer"
 	"sealdesk/signer/check"
+	"sealdesk/signer/trust"
 )
 
 // Format names a document format.
@@ -255,6 +256,42 @@ type SignatureReport struct {
 	// indeterminate (amber: could not be established); see SignatureVerdict.
 	Indication Indication `json:"indication"`
 	Problems   []Problem  `json:"problems"`
+	// LTV says what long-term validation material the signature has and which the verifier
+	// used (PDF; nil where the format has none).
+	LTV *LTVReport `json:"ltv,omitempty"`
+}
+
+// LTVReport is the long-term validation of one signature (PAdES B-LT/B-LTA, EN 319 142-1;
+// the same for pdf-gm and pdf-ses signatures): the time the chain and the revocation were
+// judged at, what proves it, the validation material the document carries for the signature
+// and the revocation answers the check used.
+type LTVReport struct {
+	// Level is the highest PAdES baseline level whose parts are present: B-B, B-T (a
+	// signature time-stamp or a document time-stamp covering it), B-LT (and validation
+	// material for it in the document security store), B-LTA (and a document time-stamp over
+	// that material).
+	Level string `json:"level"`
+	// ValidationTime is the time (RFC 3339) the certificates and the revocation were judged
+	// at: the time-stamped or claimed signing time (the PAdES validation model).
+	ValidationTime string `json:"validationTime"`
+	// ExistenceProvenAt is the time of the earliest valid document time-stamp covering the
+	// signature: a revocation after it does not invalidate the signature.
+	ExistenceProvenAt string `json:"existenceProvenAt,omitempty"`
+	// DSS: the document has a document security store; VRI: it has an entry for this signature.
+	DSS bool `json:"dss"`
+	VRI bool `json:"vri"`
+	// Embedded counts what the document security store holds.
+	Embedded LTVCounts `json:"embedded"`
+	// Used lists the revocation answers the check used, each with its source: embedded (from
+	// the document), network or cache.
+	Used []trust.Evidence `json:"used"`
+}
+
+// LTVCounts counts validation material.
+type LTVCounts struct {
+	Certs int `json:"certs"`
+	CRLs  int `json:"crls"`
+	OCSPs int `json:"ocsps"`
 }
 
 // Decide sets Valid from the facts: integrity ok, changes not disallowed, trust ok, seal checks
@@ -308,8 +345,12 @@ type VerifyOptions struct {
 	TrustPEM []byte
 	// SignerCertPEM supplies the signer certificate for bare signatures that carry none.
 	SignerCertPEM []byte
-	// Offline forbids network revocation checks (revocation is then "unknown").
+	// Offline forbids network revocation checks (revocation is then "unknown" unless the
+	// document carries the answers: long-term validation material).
 	Offline bool
+	// Now is the verifier's clock (nil: time.Now): what "now" is when certificates and
+	// revocation answers are judged (tests move it forward to years after signing).
+	Now func() time.Time
 	// Progress, when set, is told how many bytes verification has read (at most the size)
 	// and the file's size, as it goes: VerifyFile of a file of many GB takes
 	// minutes, and a person should see that it moves.

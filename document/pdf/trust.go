@@ -24,6 +24,31 @@ type trustChecker struct {
 	dss   []*smx509.Certificate
 	ctx   context.Context
 	extra []*smx509.Certificate
+	// Long-term validation (ltv.go): the document security store's material, the state of
+	// the signature being checked, and, when extending, a hook that records every
+	// certificate checked.
+	ltv     *dssInfo
+	cur     *ltvState
+	capture func(leaf *smx509.Certificate, certs []*smx509.Certificate)
+	begin   func(key string)
+	dts     []docTimestamp // the verified document time-stamps
+}
+
+// beginSignature starts the long-term validation state of the signature whose VRI key is key
+// and whose signed revision ends at revEnd: the earliest verified document time-stamp over a
+// later revision proves it existed by then.
+func (tc *trustChecker) beginSignature(key string, revEnd int64) *ltvState {
+	st := &ltvState{key: key}
+	for _, d := range tc.dts {
+		if d.revEnd > revEnd && (st.existedAt.IsZero() || d.at.Before(st.existedAt)) {
+			st.existedAt = d.at
+		}
+	}
+	if tc.begin != nil {
+		tc.begin(key)
+	}
+	tc.cur = st
+	return st
 }
 
 func newTrustChecker(ctx context.Context, opts *document.VerifyOptions, dss []*smx509.Certificate) *trustChecker {
@@ -37,7 +62,7 @@ func newTrustChecker(ctx context.Context, opts *document.VerifyOptions, dss []*s
 		tc.err = err
 		return tc
 	}
-	tc.v, tc.err = trust.NewVerifier(trust.Config{Roots: roots, Intermediates: inter, Rejected: rejected, Offline: opts.Offline})
+	tc.v, tc.err = trust.NewVerifier(trust.Config{Roots: roots, Intermediates: inter, Rejected: rejected, Offline: opts.Offline, Now: opts.Now})
 	return tc
 }
 
@@ -45,6 +70,9 @@ func newTrustChecker(ctx context.Context, opts *document.VerifyOptions, dss []*s
 // and the document's DSS certificates as chain material (never as anchors).
 func (tc *trustChecker) check(sr *document.SignatureReport, leaf *smx509.Certificate, certs []*smx509.Certificate, at time.Time, proven, skipKeyUsage bool) {
 	sr.Revocation = document.Unknown
+	if tc != nil && tc.capture != nil {
+		tc.capture(leaf, certs)
+	}
 	if tc == nil || tc.none {
 		sr.Trust = document.Unknown
 		sr.AddProblem(CodeTrustUnknown, "no trust anchors were given (use --trust); the signer's chain was not checked")
@@ -61,7 +89,19 @@ func (tc *trustChecker) check(sr *document.SignatureReport, leaf *smx509.Certifi
 			inter = append(inter, c)
 		}
 	}
-	sr.ApplyTrust(tc.v.CheckRequest(tc.ctx, trust.Request{Leaf: leaf, Intermediates: inter, At: at, AtProven: proven, SkipKeyUsage: skipKeyUsage}))
+	req := trust.Request{Leaf: leaf, Intermediates: inter, At: at, AtProven: proven, SkipKeyUsage: skipKeyUsage}
+	if tc.ltv != nil && !tc.ltv.material.Empty() {
+		req.Embedded = tc.ltv.material
+	}
+	if tc.cur != nil {
+		req.ExistedAt = tc.cur.existedAt
+	}
+	res := tc.v.CheckRequest(tc.ctx, req)
+	sr.ApplyTrust(res)
+	if tc.cur != nil {
+		tc.cur.used = append(tc.cur.used, res.Evidence...)
+		tc.cur.at = res.At
+	}
 }
 
 // dssCertificates returns the certificates of the document security store (/DSS /Certs):

@@ -55,6 +55,17 @@ const (
 // the CMS or SES container, the signer's chain, a time-stamp, and what later revisions changed
 // (see changes.go). It reads the file through the lazy reader and hashes by streaming.
 func Verify(ctx context.Context, in io.ReaderAt, size int64, opts *document.VerifyOptions) (*document.VerifyReport, error) {
+	return verify(ctx, in, size, opts, nil)
+}
+
+// verifyHooks let Extend learn, per signature (begin: its VRI key), every certificate
+// whose status verification checks (capture).
+type verifyHooks struct {
+	begin   func(key string)
+	capture func(leaf *smx509.Certificate, certs []*smx509.Certificate)
+}
+
+func verify(ctx context.Context, in io.ReaderAt, size int64, opts *document.VerifyOptions, hooks *verifyHooks) (*document.VerifyReport, error) {
 	if opts == nil {
 		opts = &document.VerifyOptions{}
 	}
@@ -71,6 +82,10 @@ func Verify(ctx context.Context, in io.ReaderAt, size int64, opts *document.Veri
 		return nil, ErrEncrypted
 	}
 	tc := newTrustChecker(ctx, opts, dssCertificates(rd.Final))
+	tc.ltv = readDSS(rd.Final)
+	if hooks != nil {
+		tc.capture, tc.begin = hooks.capture, hooks.begin
+	}
 	fields := SignatureFields(rd.Final)
 	var sigs []*sigInfo
 	for _, f := range fields {
@@ -79,12 +94,33 @@ func Verify(ctx context.Context, in io.ReaderAt, size int64, opts *document.Veri
 		}
 		sigs = append(sigs, &sigInfo{field: f})
 	}
+	// Document time-stamps first: they prove that the signatures before them existed
+	// (long-term validation, ltv.go).
+	reports := make([]*document.SignatureReport, len(sigs))
+	for pass := 0; pass < 2; pass++ {
+		for i, s := range sigs {
+			isTS := false
+			if d := rd.Final.Dict(s.field.Value); d != nil {
+				isTS = NameOf(rd.Final.Resolve(d["SubFilter"])) == SubFilterRFC3161
+			}
+			if isTS != (pass == 0) {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			sr := verifyOne(ctx, rd, s, tc, opts)
+			if isTS && sr.Integrity == document.OK && s.signed != nil {
+				if t, err := time.Parse(time.RFC3339, sr.SignedAt); err == nil {
+					tc.dts = append(tc.dts, docTimestamp{revEnd: s.revEnd, at: t, signed: s.signed})
+				}
+			}
+			reports[i] = sr
+		}
+	}
 	var last *sigInfo
 	for i, s := range sigs {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		sr := verifyOne(ctx, rd, s, tc, opts)
+		sr := reports[i]
 		sr.Index = i
 		rep.Signatures = append(rep.Signatures, *sr)
 		if sr.Integrity == document.OK && (last == nil || s.revEnd > last.revEnd) {
@@ -195,7 +231,10 @@ func verifyOne(ctx context.Context, rd *Reader, s *sigInfo, tc *trustChecker, op
 	}
 	der := trimDER(cs.B)
 	ranges := [][2]int64{{0, a}, {b, b + c}}
+	st := tc.beginSignature(vriKey(cs.B), s.revEnd)
 	checkContainer(ctx, rd, sv, sdict, sf, der, ranges, sr, tc, opts)
+	tc.cur = nil
+	ltvReport(s, sr, st, tc.ltv, tc.dts)
 	// Changes after signing.
 	classifyInto(rd, s, sr)
 	return sr
@@ -343,6 +382,9 @@ func verifyCMS(ctx context.Context, rd *Reader, subFilter string, der []byte, ra
 		}
 	}
 	res := sd.Verify(digest, vo)
+	if tc.capture != nil && res.Timestamp != nil && res.Timestamp.Certificate != nil {
+		tc.capture(res.Timestamp.Certificate, res.Timestamp.Certificates)
+	}
 	integrity := document.OK
 	for _, ch := range res.Checks {
 		if ch.Status == cms.OK {
@@ -404,6 +446,9 @@ func verifySES(ctx context.Context, rd *Reader, der []byte, ranges [][2]int64, s
 	}
 	res := ses.VerifySignature(ctx, sig, ses.VerifyOptions{DataHash: digest})
 	sr.Integrity = res.Report(sr)
+	if tsaCert, tsaCerts := sesTimestampCerts(sig); tc.capture != nil && tsaCert != nil {
+		tc.capture(tsaCert, tsaCerts)
+	}
 	if res.SignerCert == nil {
 		return // the SES checks said why (ses.signer-cert-malformed)
 	}

@@ -130,6 +130,8 @@ var catalogue = map[string][2]string{
 	"trust.key-usage":                        {"签章人证书不允许用于签名", "The signer's certificate is not allowed for signing"},
 	"trust.revoked":                          {"签章时证书已被吊销", "A certificate was revoked at the signing time"},
 	"trust.revoked-after-signing":            {"证书在经时间戳证明的签章时间之后才被吊销（不影响签章）", "A certificate was revoked after the proven signing time (the signature is not affected)"},
+	"trust.revoked-after-timestamp":          {"证书在文档时间戳证明签章已存在之后才被吊销（不影响签章）", "A certificate was revoked after a document time-stamp proved the signature existed (the signature is not affected)"},
+	"trust.embedded-revocation-invalid":      {"文档内嵌的吊销信息（OCSP 响应或 CRL）验证不通过，已被篡改", "Revocation data embedded in the document does not verify: it was altered"},
 	"trust.revoked-time-unproven":            {"证书已被吊销；签章声称早于吊销时间，但没有时间戳证明", "A certificate was revoked; the signature claims to be older, but no time-stamp proves it"},
 	"trust.revocation-offline":               {"离线状态，无法查询证书吊销状态", "Offline: the certificate's revocation status could not be checked"},
 	"trust.revocation-no-info":               {"证书未提供吊销查询地址或签发机构未知，无法查询吊销状态", "No revocation service is known for the certificate; its status could not be checked"},

@@ -239,8 +239,11 @@ func parseOCSPResponse(der []byte, c, issuer *smx509.Certificate) (*ocspResponse
 		}
 		return out, nil
 	}
-	return nil, errors.New("OCSP response does not answer for this certificate")
+	return nil, errNotForCert
 }
+
+// errNotForCert: a well-formed, correctly signed OCSP response about other certificates.
+var errNotForCert = errors.New("OCSP response does not answer for this certificate")
 
 func hasEKU(c *smx509.Certificate, eku asn1.ObjectIdentifier) bool {
 	for _, u := range c.ExtKeyUsage {

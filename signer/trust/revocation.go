@@ -31,6 +31,7 @@ type revocation struct {
 	via       string
 	code      string // problem code when not ok
 	msg       string
+	src       sourced // where the answer came from (Result.Evidence)
 }
 
 func (v *Verifier) checkRevocation(ctx context.Context, r *Result, req Request, path []*smx509.Certificate, now time.Time) {
@@ -50,9 +51,12 @@ func (v *Verifier) checkRevocation(ctx context.Context, r *Result, req Request, 
 			r.problem(CodeRevocationNoInfo, "issuer of %q unknown: its revocation status cannot be checked", name(c))
 			continue
 		}
-		rv := v.certRevocation(ctx, c, issuer, now)
+		rv := v.certRevocation(ctx, r, req, c, issuer, now)
 		if rv.via != "" {
 			vias = append(vias, rv.via)
+		}
+		if rv.src.der != nil && (rv.status == OK || rv.status == Failed) {
+			r.Evidence = append(r.Evidence, rv.src.evidence(c, rv.via, rv.status))
 		}
 		switch rv.status {
 		case OK:
@@ -61,6 +65,11 @@ func (v *Verifier) checkRevocation(ctx context.Context, r *Result, req Request, 
 				if req.AtProven {
 					// Proven signing before the revocation: the signature stays valid.
 					r.problem(CodeRevokedLater, "%q was revoked at %s (reason %d), after the proven signing time %s", name(c), stamp(rv.revokedAt), rv.reason, stamp(r.At))
+					continue
+				}
+				if !req.ExistedAt.IsZero() && rv.revokedAt.After(req.ExistedAt) {
+					// A document time-stamp proves the signature existed before the revocation.
+					r.problem(CodeRevokedAfterExistence, "%q was revoked at %s (reason %d), after the document time-stamp of %s that proves the signature existed", name(c), stamp(rv.revokedAt), rv.reason, stamp(req.ExistedAt))
 					continue
 				}
 				// Only the signer's word says it was signed before: not proven either way.
@@ -107,10 +116,28 @@ func (v *Verifier) findIssuer(c *smx509.Certificate, extra []*smx509.Certificate
 	return nil
 }
 
-// certRevocation asks the OCSP responder first (fresher, smaller), then the CRL.
-func (v *Verifier) certRevocation(ctx context.Context, c, issuer *smx509.Certificate, now time.Time) revocation {
+// certRevocation uses the document's embedded material first (judged at the validation
+// time: the PAdES validation model), then asks the OCSP responder (fresher, smaller), then
+// the CRL.
+func (v *Verifier) certRevocation(ctx context.Context, r *Result, req Request, c, issuer *smx509.Certificate, now time.Time) revocation {
 	var notes []string
 	code := CodeRevocationNoInfo
+	if req.Embedded != nil {
+		rv, ok, bad, stale := embeddedRevocation(req.Embedded, c, issuer, r.At, now)
+		for _, m := range bad {
+			r.problem(CodeEmbeddedInvalid, "%s", m)
+		}
+		if ok {
+			return rv
+		}
+		if len(bad) > 0 {
+			code = CodeEmbeddedInvalid
+			notes = append(notes, "the embedded answers do not verify")
+		} else if stale {
+			code = CodeRevocationStale
+			notes = append(notes, fmt.Sprintf("the embedded answers are older than the validation time %s", stamp(r.At)))
+		}
+	}
 	for _, u := range c.OCSPServer {
 		if !isHTTP(u) {
 			continue
@@ -134,7 +161,7 @@ func (v *Verifier) certRevocation(ctx context.Context, c, issuer *smx509.Certifi
 		notes = append(notes, fmt.Sprintf("CRL %s: %v", u, err))
 	}
 	if len(notes) == 0 {
-		return revocation{status: Unknown, code: CodeRevocationNoInfo, msg: "the certificate names no HTTP OCSP responder or CRL distribution point"}
+		return revocation{status: Unknown, code: CodeRevocationNoInfo, msg: errNoService.Error()}
 	}
 	return revocation{status: Unknown, code: code, msg: strings.Join(notes, "; ")}
 }
@@ -145,6 +172,8 @@ func errCode(err error) string {
 		return CodeRevocationOff
 	case errors.Is(err, errStale):
 		return CodeRevocationStale
+	case errors.Is(err, errNoService):
+		return CodeRevocationNoInfo
 	}
 	return CodeRevocationFetch
 }
@@ -171,9 +200,12 @@ func (v *Verifier) crlStatus(ctx context.Context, url string, c, issuer *smx509.
 		return nil
 	}
 	fresh := func() bool { return crl.NextUpdate.IsZero() || now.Before(crl.NextUpdate) }
+	src := sourced{source: "cache"}
 	if der, ok := v.cache.get(key, now); ok && parse(der) == nil && fresh() {
 		// cached and fresh
+		src.der = der
 	} else {
+		src.source = "network"
 		if v.cfg.Offline {
 			return revocation{}, errOffline
 		}
@@ -184,6 +216,7 @@ func (v *Verifier) crlStatus(ctx context.Context, url string, c, issuer *smx509.
 		if err := parse(der); err != nil {
 			return revocation{}, err
 		}
+		src.der = der
 		if !fresh() {
 			return revocation{}, fmt.Errorf("%w (CRL nextUpdate %s)", errStale, stamp(crl.NextUpdate))
 		}
@@ -193,12 +226,13 @@ func (v *Verifier) crlStatus(ctx context.Context, url string, c, issuer *smx509.
 		}
 		v.cache.put(key, der, exp)
 	}
+	src.thisUpdate, src.nextUpdate = crl.ThisUpdate, crl.NextUpdate
 	for _, e := range crl.RevokedCertificateEntries {
 		if e.SerialNumber != nil && e.SerialNumber.Cmp(c.SerialNumber) == 0 {
-			return revocation{status: Failed, revokedAt: e.RevocationTime, reason: e.ReasonCode, via: "crl"}, nil
+			return revocation{status: Failed, revokedAt: e.RevocationTime, reason: e.ReasonCode, via: "crl", src: src}, nil
 		}
 	}
-	return revocation{status: OK, via: "crl"}, nil
+	return revocation{status: OK, via: "crl", src: src}, nil
 }
 
 func (v *Verifier) ocspStatus(ctx context.Context, url string, c, issuer *smx509.Certificate, now time.Time) (revocation, error) {
@@ -219,9 +253,12 @@ func (v *Verifier) ocspStatus(ctx context.Context, url string, c, issuer *smx509
 	fresh := func() bool {
 		return !resp.ThisUpdate.After(now.Add(5*time.Minute)) && (resp.NextUpdate.IsZero() || now.Before(resp.NextUpdate))
 	}
+	src := sourced{source: "cache"}
 	if der, ok := v.cache.get(key, now); ok && use(der) == nil && fresh() {
 		// cached and fresh
+		src.der = der
 	} else {
+		src.source = "network"
 		if v.cfg.Offline {
 			return revocation{}, errOffline
 		}
@@ -232,6 +269,7 @@ func (v *Verifier) ocspStatus(ctx context.Context, url string, c, issuer *smx509
 		if err := use(der); err != nil {
 			return revocation{}, err
 		}
+		src.der = der
 		if !fresh() {
 			return revocation{}, fmt.Errorf("%w (OCSP thisUpdate %s, nextUpdate %s)", errStale, stamp(resp.ThisUpdate), stamp(resp.NextUpdate))
 		}
@@ -241,11 +279,12 @@ func (v *Verifier) ocspStatus(ctx context.Context, url string, c, issuer *smx509
 		}
 		v.cache.put(key, der, exp)
 	}
+	src.thisUpdate, src.nextUpdate = resp.ThisUpdate, resp.NextUpdate
 	switch resp.Status {
 	case ocspGood:
-		return revocation{status: OK, via: "ocsp"}, nil
+		return revocation{status: OK, via: "ocsp", src: src}, nil
 	case ocspRevoked:
-		return revocation{status: Failed, revokedAt: resp.RevokedAt, reason: resp.Reason, via: "ocsp"}, nil
+		return revocation{status: Failed, revokedAt: resp.RevokedAt, reason: resp.Reason, via: "ocsp", src: src}, nil
 	}
 	return revocation{}, errors.New("responder does not know the certificate (status unknown)")
 }

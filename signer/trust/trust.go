@@ -180,6 +180,14 @@ type Request struct {
 	AtProven bool
 	// SkipKeyUsage turns off the signer key-usage check (for TSA or OCSP certificates).
 	SkipKeyUsage bool
+	// Embedded is the validation material the document carries (long-term validation): its
+	// OCSP responses and CRLs are used before the cache and the network, judged at At; its
+	// certificates complete paths (never as anchors).
+	Embedded *Material
+	// ExistedAt is a time at which the signature is proven to have existed by a later
+	// document time-stamp (zero: none): a revocation after it does not invalidate the
+	// signature, even when At is only claimed.
+	ExistedAt time.Time
 }
 
 // Result is what Check found. The aspects are kept apart; Status combines them.
@@ -190,13 +198,15 @@ type Result struct {
 	ChainStatus Status `json:"chain"`
 	// ValidAtSigning: every certificate of the path (or the leaf alone, when there is no path)
 	// is within its validity at the signing time. ValidNow: the same, now (informational).
-	ValidAtSigning Status    `json:"validAtSigning"`
-	ValidNow       Status    `json:"validNow"`
-	KeyUsage       Status    `json:"keyUsage"`
-	Revocation     Status    `json:"revocation"`
-	RevocationVia  string    `json:"revocationVia,omitempty"` // "ocsp", "crl", or both joined by "+"
-	At             time.Time `json:"at"`
-	Problems       []Problem `json:"problems"`
+	ValidAtSigning Status `json:"validAtSigning"`
+	ValidNow       Status `json:"validNow"`
+	KeyUsage       Status `json:"keyUsage"`
+	Revocation     Status `json:"revocation"`
+	RevocationVia  string `json:"revocationVia,omitempty"` // "ocsp", "crl", or both joined by "+"
+	// Evidence names each revocation answer used, with where it came from.
+	Evidence []Evidence `json:"evidence,omitempty"`
+	At       time.Time  `json:"at"`
+	Problems []Problem  `json:"problems"`
 }
 
 func (r *Result) problem(code, format string, args ...any) {
@@ -255,6 +265,9 @@ func (v *Verifier) CheckRequest(ctx context.Context, req Request) *Result {
 
 	// Chain, judged at the signing time.
 	inter := smx509.NewCertPool()
+	if req.Embedded != nil {
+		req.Intermediates = append(append([]*smx509.Certificate{}, req.Intermediates...), req.Embedded.Certificates()...)
+	}
 	for _, c := range append(append([]*smx509.Certificate{}, req.Intermediates...), v.intermediates...) {
 		inter.AddCert(c)
 	}
