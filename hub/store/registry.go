@@ -69,6 +69,8 @@ type RegistryStore interface {
 	FilingsFor(ctx context.Context, esID string) ([]ReceivedFiling, error)
 	StatusFilingsSince(ctx context.Context, since time.Time) ([]ReceivedFiling, error)
 	CountFilings(ctx context.Context) (int, error)
+	// CountFilingsByProvider answers how many filings each provider has at the registry.
+	CountFilingsByProvider(ctx context.Context) (map[string]int, error)
 }
 
 var _ RegistryStore = (*sqlStore)(nil)
@@ -221,4 +223,22 @@ func (s *sqlStore) CountFilings(ctx context.Context) (int, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM registry_filings`).Scan(&n)
 	return n, err
+}
+
+func (s *sqlStore) CountFilingsByProvider(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT provider, COUNT(*) FROM registry_filings GROUP BY provider`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var p string
+		var n int
+		if err := rows.Scan(&p, &n); err != nil {
+			return nil, err
+		}
+		out[p] = n
+	}
+	return out, rows.Err()
 }

@@ -30,7 +30,7 @@ import (
 
 func init() {
 	Register(&Command{Program: "sealhub", Path: []string{"serve"},
-		Usage: "--listen ADDR [--db sqlite:PATH|postgres://...] [--key FILE] [--tls-cert F --tls-key F [--client-ca F]] [--demo DIR]",
+		Usage: "--listen ADDR [--db sqlite:PATH|postgres://...] [--key FILE] [--tls-cert F --tls-key F [--client-ca F]] [--demo DIR] [--role provider|registry] [--registry URL --provider-id ID [--registry-key F]]",
 		Short: "run the central verification endpoint (HTTP+JSON under /v1)", Run: runHubServe})
 	Register(&Command{Program: "sealhub", Path: []string{"org", "add"}, Usage: "--id ID --name NAME --uscc CODE [--db DSN]",
 		Short: "register a client organisation", Run: runHubOrgAdd})
@@ -112,6 +112,7 @@ func runHubServe(ctx context.Context, env *Env) error {
 	maxBody := fs.Int64("max-body", 4<<20, "largest request body in `bytes`")
 	lc := lifecycleFlags(fs)
 	wf := webFlags(fs)
+	ro := roleFlags(fs)
 	args, err := Parse(fs, env.Args)
 	if err != nil {
 		return err
@@ -143,6 +144,10 @@ func runHubServe(ctx context.Context, env *Env) error {
 	}
 	opt := server.Options{Store: st, Key: key, ParseSeal: server.SESParser, VerifyBlob: server.SESVerifier,
 		Rate: *rate, MaxBody: *maxBody, CRLDir: crlDir}
+	role, err := ro.setup(ctx, env, st, key, &opt)
+	if err != nil {
+		return err
+	}
 	closeLC, err := lc.apply(ctx, env, &opt)
 	if err != nil {
 		return err
@@ -179,7 +184,7 @@ func runHubServe(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	srv := server.NewServer(*listen, handler)
+	srv := server.NewServer(*listen, role.handler(h, handler))
 	if *clientCA != "" {
 		pemCA, err := os.ReadFile(*clientCA)
 		if err != nil {
@@ -203,6 +208,8 @@ func runHubServe(ctx context.Context, env *Env) error {
 	kid := h.HubKey().KeyID
 	fmt.Fprintf(env.Stdout, "sealhub: serving %s://%s (store %s, status key %s)\n", scheme, ln.Addr(), redactDSN(*db), kid)
 	fmt.Fprintf(env.Stdout, "sealhub: seal check %s://%s/ · staff console %s://%s/console/\n", scheme, ln.Addr(), scheme, ln.Addr())
+	fmt.Fprintf(env.Stdout, "sealhub: %s\n", role.describe(ro))
+	role.start(ctx)
 	errc := make(chan error, 1)
 	go func() {
 		if *tlsCert != "" {

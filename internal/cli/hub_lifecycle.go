@@ -125,6 +125,7 @@ func runMakerInit(ctx context.Context, env *Env) error {
 	uri := fs.String("key", "", "the hub's token: pkcs11:token=LABEL[;module-path=…]")
 	org := fs.String("org", "SealDesk Hub", "the hub operator's `name` (in the CA and maker certificates)")
 	out := fs.String("ca-cert-out", "", "write the CA certificate (PEM) to `FILE`, for serve --ca-cert")
+	makerOut := fs.String("maker-cert-out", "", "also write the seal-maker certificate (PEM) to `FILE`, for sealhub registry accredit --maker")
 	pinFile := fs.String("pin-file", "", "the token PIN `file` (default $SEALDESK_PIN)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := Parse(fs, env.Args); err != nil {
@@ -154,8 +155,15 @@ func runMakerInit(ctx context.Context, env *Env) error {
 	if err := os.WriteFile(*out, pki.PEM(p.CACert), 0o644); err != nil {
 		return Usagef("%v", err)
 	}
+	res := map[string]string{"caKey": p.CAURI, "makerKey": p.MakerURI, "caCert": *out}
+	if *makerOut != "" {
+		if err := os.WriteFile(*makerOut, pki.PEM(p.MakerCert), 0o644); err != nil {
+			return Usagef("%v", err)
+		}
+		res["makerCert"] = *makerOut
+	}
 	if *asJSON {
-		return PrintJSON(env.Stdout, map[string]string{"caKey": p.CAURI, "makerKey": p.MakerURI, "caCert": *out})
+		return PrintJSON(env.Stdout, res)
 	}
 	fmt.Fprintf(env.Stdout, "CA certificate written to %s\n%s\n%s\n", *out, p.CAURI, p.MakerURI)
 	return nil

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -499,4 +500,87 @@ func testStatusFilingInTransaction(t *testing.T, kind string) {
 	if pl, _, err := status.Status(ctx, time.Time{}, s1); err != nil || pl.Statuses[0].Status != api.StatusSuspended {
 		t.Fatalf("registry status after the restart: %v %+v", err, pl)
 	}
+}
+
+// TestResolver: the client's view. The bundle is cached (across processes: the cache file)
+// and fetched again once older than the refresh interval; a maker no accredited provider
+// has is ErrMakerNotAccredited; with the registry down, the seal's provider (endpoint and key
+// from the bundle) answers its status.
+func TestResolver(t *testing.T) {
+	ctx := context.Background()
+	regKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	rs := &regServer{t: t, dsn: hubtest.DSN(t, "sqlite"), key: regKey}
+	rs.start()
+	defer func() { rs.stop() }()
+	a := startProvider(t, "sqlite", "prov-a", rs.url())
+	mux := http.NewServeMux()
+	mux.Handle("/v1/registry/", registrar.ProviderHandler(a.hub, a.key))
+	mux.Handle("/", a.hub.Handler())
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	acc := a.accreditation()
+	acc.Endpoint = srv.URL
+	if err := rs.reg.Accredit(ctx, acc); err != nil {
+		t.Fatal(err)
+	}
+	s1, der := a.makeSeal(t)
+	drain(t, a)
+	sealA, err := ses.ParseSeal(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := filepath.Join(t.TempDir(), "bundle.json")
+	resolver := func(refresh time.Duration) *registry.Resolver {
+		r, err := (&registry.Config{URL: rs.url(), Key: &regKey.PublicKey, Refresh: refresh, CacheFile: cache}).Resolver()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	r := resolver(time.Hour)
+	if p, err := r.Recognize(ctx, sealA.MakerCert); err != nil || p.ID != a.id {
+		t.Fatalf("recognize A's maker: %v %v", p, err)
+	}
+	st, signed, err := r.StatusAt(ctx, s1, time.Now(), sealA.MakerCert)
+	if err != nil || st.Status != api.StatusActive || signed.KeyID == "" {
+		t.Fatalf("status of A's seal now: %+v %v", st, err)
+	}
+
+	// The admin suspends A: clients see it once their bundle is older than the refresh
+	// interval, not before (also a new process on the same cache).
+	if err := rs.reg.SetProviderStatus(ctx, a.id, registry.Suspended); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Recognize(ctx, sealA.MakerCert); err != nil {
+		t.Fatalf("within the refresh interval: %v", err)
+	}
+	if _, err := resolver(time.Hour).Recognize(ctx, sealA.MakerCert); err != nil {
+		t.Fatalf("another process within the refresh interval: %v", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, err := resolver(200*time.Millisecond).Recognize(ctx, sealA.MakerCert); !errors.Is(err, registry.ErrMakerNotAccredited) {
+		t.Fatalf("after the refresh interval: %v, want ErrMakerNotAccredited", err)
+	}
+
+	// The registry is down: A (accredited again, in a fresh bundle) answers for its seal.
+	if err := rs.reg.SetProviderStatus(ctx, a.id, registry.Accredited); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	r = resolver(200 * time.Millisecond)
+	if _, err := r.Bundle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rs.stop()
+	st, signed, err = r.StatusAt(ctx, s1, time.Time{}, sealA.MakerCert)
+	if err != nil || st.Status != api.StatusActive {
+		t.Fatalf("status from the provider with the registry down: %+v %v", st, err)
+	}
+	if pl, err := signed.Open(&a.key.PublicKey); err != nil || pl.At.IsZero() {
+		t.Fatalf("the provider's answer: %v (at %v)", err, pl)
+	}
+	if _, _, err := r.StatusAt(ctx, s1, time.Time{}, nil); err == nil {
+		t.Fatal("registry down and no provider named: no error")
+	}
+	rs.start()
 }

@@ -241,6 +241,11 @@ func (r *Registry) sign(pl *api.StatusPayload) (*api.SignedStatus, *api.ErrorBod
 // FilingCount is how many filings the registry holds (each once).
 func (r *Registry) FilingCount(ctx context.Context) (int, error) { return r.st.CountFilings(ctx) }
 
+// FilingCounts is how many filings the registry holds from each provider.
+func (r *Registry) FilingCounts(ctx context.Context) (map[string]int, error) {
+	return r.st.CountFilingsByProvider(ctx)
+}
+
 // registry.Bundle builds and signs the current trust bundle.
 func (r *Registry) Bundle(ctx context.Context) (*registry.SignedBundle, error) {
 	ps, err := r.Providers(ctx)
