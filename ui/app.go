@@ -88,9 +88,15 @@ type MainWindow struct {
 
 	// core is the application core (internal/session): configuration, registry, outbox,
 	// signing and verification. Everything here is widgets and wiring around it.
-	core      *session.Core
-	hubState  string
-	sealFiles []string
+	core     *session.Core
+	hubState string
+	// the View menu's theme (light, dark) and language items, checked by state
+	themeItems, langItems [2]*fyne.MenuItem
+	dark                  bool
+	// hubDown: the last sync could not reach the hub; the app tries again by itself every
+	// hubRetry (retrying: one try is scheduled), so the status recovers without 同步.
+	hubDown, retrying, syncing bool
+	sealFiles                  []string
 
 	// Document state (UI goroutine only).
 	doc        document.Document
@@ -136,7 +142,7 @@ func NewMainWindow(app fyne.App, opts Options) *MainWindow {
 	app.Settings().SetTheme(NewTheme(opts.Dark, false))
 	w := app.NewWindow(T("app.title"))
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &MainWindow{App: app, Window: w, opts: opts, ctx: ctx, cancel: cancel,
+	m := &MainWindow{App: app, Window: w, opts: opts, ctx: ctx, cancel: cancel, dark: opts.Dark,
 		thumbCache: map[int]image.Image{}, counts: map[string]int{}, last: map[string]string{}}
 	m.trace("window created")
 	m.openCore()
@@ -928,14 +934,27 @@ func (m *MainWindow) ExportPDF(path string) error {
 
 // --- sync ---
 
+// hubRetry is how long the app waits before trying an unreachable hub again by itself.
+var hubRetry = 20 * time.Second
+
 // Sync pushes the outbox to the hub and refreshes the seals' statuses.
-func (m *MainWindow) Sync() {
+func (m *MainWindow) Sync() { m.sync(false) }
+
+// sync is Sync; auto is a retry the app makes by itself after the hub was unreachable: it
+// keeps the status bar quiet until the hub answers.
+func (m *MainWindow) sync(auto bool) {
 	if m.core.Hub == nil || m.core.Outbox == nil {
 		m.updateHubStatus("")
 		m.notify("synced", "none")
 		return
 	}
-	m.updateHubStatus(T("status.hubBusy"))
+	if auto && m.syncing {
+		return
+	}
+	m.syncing = true
+	if !auto {
+		m.updateHubStatus(T("status.hubBusy"))
+	}
 	var ids []string
 	for _, it := range m.Tray.Items {
 		ids = append(ids, it.ESID)
@@ -943,14 +962,24 @@ func (m *MainWindow) Sync() {
 	go func() {
 		res, err := m.core.Sync(m.ctx, 1, ids...)
 		fyne.Do(func() {
+			m.syncing = false
 			if err != nil {
+				m.hubDown = true
 				m.updateHubStatus(Tf("status.hubDown", shortErr(err)))
-				m.setMsg(Tf("sync.failed", shortErr(err)))
+				if !auto {
+					m.setMsg(Tf("sync.failed", shortErr(err)))
+				}
 				m.notify("synced", "error: "+err.Error())
+				m.retryHub()
 				return
 			}
+			back := m.hubDown
+			m.hubDown = false
 			m.updateHubStatus(Tf("status.hubOK", time.Now().Format("15:04:05")))
 			m.setMsg(Tf("sync.done", res.Sent))
+			if back && auto {
+				m.setMsg(Tf("sync.back", res.Sent))
+			}
 			if reason := m.refusedReason(); reason != "" {
 				// Records the hub refused stay in the outbox (held ones are sent again by
 				// themselves); the person sees why and can send them again from the menu.
@@ -958,6 +987,27 @@ func (m *MainWindow) Sync() {
 			}
 			m.reloadSeals()
 			m.notify("synced", fmt.Sprint(res.Sent))
+		})
+	}()
+}
+
+// retryHub schedules one sync by the app itself after hubRetry, while the hub is unreachable.
+func (m *MainWindow) retryHub() {
+	if m.retrying {
+		return
+	}
+	m.retrying = true
+	go func() {
+		select {
+		case <-m.ctx.Done():
+			return
+		case <-time.After(hubRetry):
+		}
+		fyne.Do(func() {
+			m.retrying = false
+			if m.hubDown {
+				m.sync(true)
+			}
 		})
 	}()
 }
@@ -1051,6 +1101,15 @@ func (m *MainWindow) menu() *fyne.MainMenu {
 		fyne.NewMenuItem(T("menu.exportJSON"), func() { m.showExport(".json", m.ExportJSON) }),
 		fyne.NewMenuItem(T("menu.exportPDF"), func() { m.showExport(".pdf", m.ExportPDF) }),
 	)
+	m.themeItems = [2]*fyne.MenuItem{
+		fyne.NewMenuItem(T("menu.light"), func() { m.SetDark(false) }),
+		fyne.NewMenuItem(T("menu.dark"), func() { m.SetDark(true) }),
+	}
+	m.langItems = [2]*fyne.MenuItem{
+		fyne.NewMenuItem("简体中文", func() { m.setLangPref(Chinese) }),
+		fyne.NewMenuItem("English", func() { m.setLangPref(English) }),
+	}
+	m.setMenuChecks()
 	view := fyne.NewMenu(T("menu.view"),
 		fyne.NewMenuItem(T("menu.zoomIn"), func() { m.setZoom(m.View.Zoom * 1.25) }),
 		fyne.NewMenuItem(T("menu.zoomOut"), func() { m.setZoom(m.View.Zoom / 1.25) }),
@@ -1058,10 +1117,7 @@ func (m *MainWindow) menu() *fyne.MainMenu {
 		fyne.NewMenuItem(T("menu.prevPage"), func() { m.showPage(m.View.Page - 1) }),
 		fyne.NewMenuItem(T("menu.nextPage"), func() { m.showPage(m.View.Page + 1) }),
 		fyne.NewMenuItemSeparator(),
-		fyne.NewMenuItem(T("menu.light"), func() { m.SetDark(false) }),
-		fyne.NewMenuItem(T("menu.dark"), func() { m.SetDark(true) }),
-		fyne.NewMenuItem("简体中文", func() { m.setLangPref(Chinese) }),
-		fyne.NewMenuItem("English", func() { m.setLangPref(English) }),
+		m.themeItems[0], m.themeItems[1], m.langItems[0], m.langItems[1],
 	)
 	seal := fyne.NewMenu(T("menu.seal"),
 		fyne.NewMenuItem(T("menu.coords"), m.showCoords),
@@ -1080,13 +1136,37 @@ func (m *MainWindow) menu() *fyne.MainMenu {
 
 // SetDark switches between the light and dark theme and remembers the choice.
 func (m *MainWindow) SetDark(dark bool) {
+	m.dark = dark
 	m.App.Preferences().SetBool("dark", dark)
 	m.App.Settings().SetTheme(NewTheme(dark, false))
+	m.menuState()
 }
 
 func (m *MainWindow) setLangPref(l Lang) {
 	m.App.Preferences().SetString("lang", string(l))
+	m.menuState()
 	m.showInfo(T("menu.language"), T("menu.restart"))
+}
+
+// setMenuChecks checks the theme in use and the language chosen (the one the next start uses).
+func (m *MainWindow) setMenuChecks() {
+	l := Lang(m.App.Preferences().String("lang"))
+	if l != Chinese && l != English {
+		l = CurrentLang()
+	}
+	m.themeItems[0].Checked, m.themeItems[1].Checked = !m.dark, m.dark
+	m.langItems[0].Checked, m.langItems[1].Checked = l == Chinese, l == English
+}
+
+// menuState shows a changed theme or language in the menu.
+func (m *MainWindow) menuState() {
+	if m.themeItems[0] == nil {
+		return
+	}
+	m.setMenuChecks()
+	if mm := m.Window.MainMenu(); mm != nil {
+		mm.Refresh()
+	}
 }
 
 func (m *MainWindow) recentMenu() *fyne.Menu {

@@ -129,6 +129,7 @@ var messages = map[string]map[Lang]string{
 	"status.hubOK":         {Chinese: "中心：已同步 %s", English: "Hub: synced %s"},
 	"status.hubIdle":       {Chinese: "中心：未同步", English: "Hub: not synced"},
 	"status.hubBusy":       {Chinese: "中心：同步中…", English: "Hub: syncing…"},
+	"sync.back":            {Chinese: "已重新连上登记中心，上传 %d 条记录", English: "Hub reachable again: %d records sent"},
 	"status.hubDown":       {Chinese: "中心：不可达（%s）", English: "Hub: unreachable (%s)"},
 	"status.outbox":        {Chinese: "待同步：%d", English: "Outbox: %d"},
 	"status.outboxRefused": {Chinese: "待同步：%d（被拒收 %d）", English: "Outbox: %d (%d refused)"},
