@@ -259,6 +259,9 @@ type SignatureReport struct {
 	// LTV says what long-term validation material the signature has and which the verifier
 	// used (PDF; nil where the format has none).
 	LTV *LTVReport `json:"ltv,omitempty"`
+
+	// ChangedRegions are where the changes after signing show on the pages (docs/CLI.md).
+	ChangedRegions []ChangedRegion `json:"changedRegions,omitempty"`
 }
 
 // LTVReport is the long-term validation of one signature (PAdES B-LT/B-LTA, EN 319 142-1;

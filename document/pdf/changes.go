@@ -52,15 +52,26 @@ type changeFinding struct {
 	code    string
 	msg     string
 	allowed bool
+	// num is the object the change is about (0: none in particular), inSigned that it is an
+	// object of the signed revision (removed); regions.go places it on a page.
+	num      int
+	inSigned bool
 }
 
 type changeReport struct {
 	findings []changeFinding
 	later    int // number of later revisions
+	// cur is the object being classified: findings made meanwhile are about it.
+	cur int
 }
 
 func (c *changeReport) add(allowed bool, code, format string, args ...any) {
-	c.findings = append(c.findings, changeFinding{code: code, msg: fmt.Sprintf(format, args...), allowed: allowed})
+	c.findings = append(c.findings, changeFinding{code: code, msg: fmt.Sprintf(format, args...), allowed: allowed, num: c.cur})
+}
+
+// addAt records a finding about object num (of the signed revision when inSigned).
+func (c *changeReport) addAt(num int, inSigned, allowed bool, code, format string, args ...any) {
+	c.findings = append(c.findings, changeFinding{code: code, msg: fmt.Sprintf(format, args...), allowed: allowed, num: num, inSigned: inSigned})
 }
 
 func (c *changeReport) verdict() string {
@@ -240,6 +251,8 @@ func (c *classifier) candidates() []int {
 }
 
 func (c *classifier) object(num int) {
+	c.cr.cur = num
+	defer func() { c.cr.cur = 0 }()
 	es, oks := c.signed.entry(num)
 	ef, okf := c.final.entry(num)
 	inS := oks && es.Kind != entryFree
@@ -602,15 +615,15 @@ func (c *classifier) fieldsDiff(a, b Array) {
 		}
 		if c.gf.roles[r.Num]&roleSigField != 0 {
 			if c.frozenBy != "" {
-				c.cr.add(false, CodeFieldLocked, "signature field %v was added after signature %q locked the document (/P 1)", r, c.frozenBy)
+				c.cr.addAt(r.Num, false, false, CodeFieldLocked, "signature field %v was added after signature %q locked the document (/P 1)", r, c.frozenBy)
 			}
 			continue // a new signature field
 		}
-		c.cr.add(false, CodeFormFieldAdded, "form field %v was added after signing", r)
+		c.cr.addAt(r.Num, false, false, CodeFormFieldAdded, "form field %v was added after signing", r)
 	}
 	for r := range sa {
 		if !sb[r] {
-			c.cr.add(false, CodeFormFieldRemoved, "form field %v was removed after signing", r)
+			c.cr.addAt(r.Num, true, false, CodeFormFieldRemoved, "form field %v was removed after signing", r)
 		}
 	}
 }
@@ -632,7 +645,7 @@ func (c *classifier) annotsDiff(a, b Array, where string) {
 		roles := c.gf.roles[r.Num]
 		if roles&roleSigField != 0 {
 			if c.visibleWidget(r) && !c.gf.sigSigned[r.Num] {
-				c.cr.add(false, CodeSSA, "%s: a new visible but unsigned signature widget %v draws on the page", where, r)
+				c.cr.addAt(r.Num, false, false, CodeSSA, "%s: a new visible but unsigned signature widget %v draws on the page", where, r)
 				continue
 			}
 			if c.visibleWidget(r) {
@@ -640,21 +653,21 @@ func (c *classifier) annotsDiff(a, b Array, where string) {
 				// so a reviewer sees what the later signer drew. Unsigned visible widgets and
 				// appearance changes without signing (the Sneaky Signature Attack) are refused
 				// above and in modified().
-				c.cr.add(true, "new-visible-signature", "%s: a new signed signature widget %v draws its appearance on the page", where, r)
+				c.cr.addAt(r.Num, false, true, "new-visible-signature", "%s: a new signed signature widget %v draws its appearance on the page", where, r)
 			}
 			continue
 		}
 		d := c.final.Dict(r)
 		sub := NameOf(d["Subtype"])
 		if roles&roleField != 0 {
-			c.cr.add(false, CodeFormFieldAdded, "%s: a form widget %v was added", where, r)
+			c.cr.addAt(r.Num, false, false, CodeFormFieldAdded, "%s: a form widget %v was added", where, r)
 			continue
 		}
-		c.cr.add(c.p == 3, CodeAnnotationAdded, "%s: a /%s annotation %v was added", where, sub, r)
+		c.cr.addAt(r.Num, false, c.p == 3, CodeAnnotationAdded, "%s: a /%s annotation %v was added", where, sub, r)
 	}
 	for r := range sa {
 		if !sb[r] {
-			c.cr.add(c.p == 3, CodeAnnotationRemoved, "%s: annotation %v was removed", where, r)
+			c.cr.addAt(r.Num, true, c.p == 3, CodeAnnotationRemoved, "%s: annotation %v was removed", where, r)
 		}
 	}
 }
@@ -689,7 +702,7 @@ func (c *classifier) shadow() {
 		if !ok || ef.Kind != entryInUse || ef.Offset >= c.s.revEnd {
 			continue
 		}
-		c.cr.add(false, CodeShadowPrepared, "object %d (%s) was already in the signed bytes but unused; a later revision made it part of what the document shows", num, rf)
+		c.cr.addAt(num, false, false, CodeShadowPrepared, "object %d (%s) was already in the signed bytes but unused; a later revision made it part of what the document shows", num, rf)
 	}
 	// object-stream members defined in signed bytes are covered by the stream's own check
 }

@@ -132,6 +132,8 @@ func verify(ctx context.Context, in io.ReaderAt, size int64, opts *document.Veri
 		rep.Uncovered = uncovered(rd, last)
 	}
 	checkCertificationOrder(rd, sigs, rep)
+	// Where the changes after each signature show on the pages (regions.go).
+	locateChanges(ctx, rd, sigs, rep)
 	return rep, nil
 }
 
